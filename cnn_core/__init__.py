@@ -1,0 +1,1 @@
+"""Convscope's NumPy CNN engine. Never imports Flask."""
