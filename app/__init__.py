@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
     if test_config:
         app.config.update(test_config)
 
@@ -14,4 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     def health() -> dict:
         return {"status": "ok", "version": __version__}
 
+    from app import pages
+
+    app.register_blueprint(pages.bp)
     return app
