@@ -1,0 +1,131 @@
+"""2-D convolution (cross-correlation, as in every CNN library): forward and backward.
+
+Shapes (channels-last, float32):
+    x    (N, H, W, C)      input batch
+    w    (F, kh, kw, C)    F filters
+    b    (F,)              one bias per filter
+    out  (N, Ho, Wo, F)    Ho, Wo from cnn_core.geometry.output_size
+
+The forward pass is im2col + one BLAS matmul: every output position's receptive
+field is copied into one row of `cols` (N·Ho·Wo, kh·kw·C), so the whole layer is
+cols @ w.reshape(F, -1).T. The row order (kh, kw, C) matches w's memory layout,
+and copies contiguous runs of kw·C floats from the input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cnn_core.geometry import output_size
+
+
+def _pad(x: np.ndarray, padding: int) -> np.ndarray:
+    """Zero-pad H and W of (N, H, W, C) on both sides."""
+    if padding == 0:
+        return x
+    N, H, W, C = x.shape
+    xp = np.zeros((N, H + 2 * padding, W + 2 * padding, C), dtype=x.dtype)
+    xp[:, padding:padding + H, padding:padding + W] = x
+    return xp
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, Ho: int, Wo: int, stride: int, dilation: int):
+    """Read-only strided view (N, Ho, Wo, kh, kw, C) of every receptive field of xp."""
+    sn, sh, sw, sc = xp.strides
+    N, C = xp.shape[0], xp.shape[3]
+    return as_strided(
+        xp,
+        shape=(N, Ho, Wo, kh, kw, C),
+        strides=(sn, sh * stride, sw * stride, sh * dilation, sw * dilation, sc),
+        writeable=False,
+    )
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0,
+           dilation: int = 1, out: np.ndarray | None = None) -> np.ndarray:
+    """(N, H, W, C) → cols (N·Ho·Wo, kh·kw·C), one receptive field a row."""
+    N, H, W, C = x.shape
+    Ho = output_size(H, kh, stride=stride, padding=padding, dilation=dilation)
+    Wo = output_size(W, kw, stride=stride, padding=padding, dilation=dilation)
+    view = _windows(_pad(x, padding), kh, kw, Ho, Wo, stride, dilation)
+    if out is None or out.shape != (N * Ho * Wo, kh * kw * C):
+        out = np.empty((N * Ho * Wo, kh * kw * C), dtype=x.dtype)
+    out.reshape(N, Ho, Wo, kh, kw, C)[...] = view
+    return out
+
+
+def col2im(dcols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int = 1,
+           padding: int = 0, dilation: int = 1) -> np.ndarray:
+    """Adjoint of im2col: sum each row's gradient back onto the input pixels it came from.
+
+    A loop over the kh·kw kernel taps (not over pixels): each tap adds one strided
+    slab of shape (N, Ho, Wo, C) into the padded gradient.
+    """
+    N, H, W, C = x_shape
+    Ho = output_size(H, kh, stride=stride, padding=padding, dilation=dilation)
+    Wo = output_size(W, kw, stride=stride, padding=padding, dilation=dilation)
+    d = dcols.reshape(N, Ho, Wo, kh, kw, C)
+    dxp = np.zeros((N, H + 2 * padding, W + 2 * padding, C), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            r, c = i * dilation, j * dilation
+            dxp[:, r:r + stride * (Ho - 1) + 1:stride, c:c + stride * (Wo - 1) + 1:stride] += d[:, :, :, i, j]
+    return dxp[:, padding:padding + H, padding:padding + W]
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1,
+                   padding: int = 0, dilation: int = 1, cols: np.ndarray | None = None):
+    """x (N,H,W,C), w (F,kh,kw,C), b (F,) → (out (N,Ho,Wo,F), cache).
+
+    `cols` may be a buffer from an earlier call of the same shape, reused to avoid
+    reallocating tens of megabytes every training step.
+    """
+    assert x.ndim == 4 and w.ndim == 4 and x.shape[3] == w.shape[3], (x.shape, w.shape)
+    N = x.shape[0]
+    F, kh, kw, C = w.shape
+    cols = im2col(x, kh, kw, stride, padding, dilation, out=cols)
+    out = cols @ w.reshape(F, -1).T
+    if b is not None:
+        out += b
+    Ho = output_size(x.shape[1], kh, stride=stride, padding=padding, dilation=dilation)
+    Wo = output_size(x.shape[2], kw, stride=stride, padding=padding, dilation=dilation)
+    cache = (x.shape, cols, w, stride, padding, dilation)
+    return out.reshape(N, Ho, Wo, F), cache
+
+
+def conv2d_backward(dout: np.ndarray, cache, need_dx: bool = True):
+    """dout (N,Ho,Wo,F) → (dx (N,H,W,C) or None, dw (F,kh,kw,C), db (F,)).
+
+    need_dx=False skips the input gradient (the first layer has nobody to pass it to).
+    """
+    x_shape, cols, w, stride, padding, dilation = cache
+    F, kh, kw, C = w.shape
+    d2 = dout.reshape(-1, F)
+    dw = (d2.T @ cols).reshape(w.shape)
+    db = d2.sum(axis=0)
+    dx = None
+    if need_dx:
+        dx = col2im(d2 @ w.reshape(F, -1), x_shape, kh, kw, stride, padding, dilation)
+    return dx, dw, db
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: int = 1,
+           padding: int = 0, dilation: int = 1) -> np.ndarray:
+    """Convolve x (N,H,W,C) — or one image (H,W,C) — with w (F,kh,kw,C) plus b (F,).
+
+    Returns (N,Ho,Wo,F), or (Ho,Wo,F) for a single image. Raises GeometryError
+    when the kernel does not fit the padded input.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    w = np.asarray(w, dtype=np.float32)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    if x.ndim != 4 or w.ndim != 4 or x.shape[3] != w.shape[3]:
+        raise ValueError(f"conv2d needs x (N,H,W,C) and w (F,kh,kw,C) with equal C; "
+                         f"got x {x.shape} and w {w.shape}")
+    if b is not None:
+        b = np.asarray(b, dtype=np.float32).reshape(w.shape[0])
+    out, _ = conv2d_forward(x, w, b, stride, padding, dilation)
+    return out[0] if single else out

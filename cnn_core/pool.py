@@ -1,0 +1,81 @@
+"""Max and average pooling over H and W, each channel on its own: forward and backward.
+
+Shapes (channels-last): x (N, H, W, C) → out (N, Hp, Wp, C), with
+Hp = (H − size)/stride + 1 (no padding). Vectorized as a loop over the size²
+window offsets: each offset is one strided slab (N, Hp, Wp, C), combined with
+np.maximum (or summed), so no Python loop touches a pixel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_core.geometry import output_size
+
+
+def _slabs(shape: tuple, size: int, stride: int):
+    """Yield (i, j, index) for every window offset; x[index][n, r, c] = x[n, r·stride + i, c·stride + j]."""
+    Hp = output_size(shape[1], size, stride=stride)
+    Wp = output_size(shape[2], size, stride=stride)
+    for i in range(size):
+        for j in range(size):
+            yield i, j, (slice(None), slice(i, i + stride * (Hp - 1) + 1, stride),
+                         slice(j, j + stride * (Wp - 1) + 1, stride))
+
+
+def max_pool_forward(x: np.ndarray, size: int = 2, stride: int | None = None):
+    """x (N,H,W,C) → (out (N,Hp,Wp,C), cache)."""
+    stride = stride or size
+    out = None
+    for _, _, idx in _slabs(x.shape, size, stride):
+        out = x[idx].copy() if out is None else np.maximum(out, x[idx], out=out)
+    return out, (x, out, size, stride)
+
+
+def max_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """Route each window's gradient to its maximum; on ties, to the first in row-major order."""
+    x, out, size, stride = cache
+    dx = np.zeros_like(x)
+    unrouted = np.ones(out.shape, dtype=bool)
+    for _, _, idx in _slabs(x.shape, size, stride):
+        hit = (x[idx] == out) & unrouted
+        dx[idx] += np.where(hit, dout, 0)  # += : overlapping windows (stride < size) share pixels
+        unrouted &= ~hit
+    return dx
+
+
+def avg_pool_forward(x: np.ndarray, size: int = 2, stride: int | None = None):
+    """x (N,H,W,C) → (out (N,Hp,Wp,C), cache)."""
+    stride = stride or size
+    out = None
+    for _, _, idx in _slabs(x.shape, size, stride):
+        out = x[idx].copy() if out is None else np.add(out, x[idx], out=out)
+    out *= np.float32(1.0 / (size * size))
+    return out, (x.shape, x.dtype, size, stride)
+
+
+def avg_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """Each input pixel gets 1/size² of the gradient of every window it is in."""
+    shape, dtype, size, stride = cache
+    dx = np.zeros(shape, dtype=dtype)
+    share = (dout * np.float32(1.0 / (size * size))).astype(dtype)
+    for _, _, idx in _slabs(shape, size, stride):
+        dx[idx] += share
+    return dx
+
+
+def _single(fn, x, size, stride):
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 3:
+        return fn(x[None], size, stride)[0][0]
+    return fn(x, size, stride)[0]
+
+
+def max_pool2d(x: np.ndarray, size: int = 2, stride: int | None = None) -> np.ndarray:
+    """Max over each size×size window: (N,H,W,C) → (N,Hp,Wp,C), or (H,W,C) → (Hp,Wp,C)."""
+    return _single(max_pool_forward, x, size, stride)
+
+
+def avg_pool2d(x: np.ndarray, size: int = 2, stride: int | None = None) -> np.ndarray:
+    """Mean over each size×size window: (N,H,W,C) → (N,Hp,Wp,C), or (H,W,C) → (Hp,Wp,C)."""
+    return _single(avg_pool_forward, x, size, stride)

@@ -1,0 +1,253 @@
+"""Every layer's backward against central finite differences (float64), and forwards
+against independent references (scipy.signal.correlate, hand-computed cases)."""
+
+import numpy as np
+import pytest
+from scipy.signal import correlate
+
+from cnn_core.conv import conv2d_backward, conv2d_forward
+from cnn_core.geometry import GeometryError
+from cnn_core.layers import (
+    BatchNorm,
+    Dense,
+    Flatten,
+    ReLU,
+    avg_pool2d,
+    batchnorm_backward,
+    batchnorm_forward,
+    conv2d,
+    dense_backward,
+    dense_forward,
+    max_pool2d,
+    softmax,
+    softmax_cross_entropy,
+)
+from cnn_core.pool import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
+
+
+def numerical_grad(f, x, dout, eps=1e-6):
+    """d(sum(f(x) * dout))/dx by central differences, one element at a time."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        plus = (f(x) * dout).sum()
+        x[i] = old - eps
+        minus = (f(x) * dout).sum()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def reference_conv(x, w, b, stride, padding, dilation):
+    """Per-image, per-filter sum over channels of scipy's 2-D cross-correlation."""
+    N, H, W, C = x.shape
+    F, kh, kw, _ = w.shape
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    # dilate the kernel by inserting zeros between taps
+    wd = np.zeros((F, dilation * (kh - 1) + 1, dilation * (kw - 1) + 1, C))
+    wd[:, ::dilation, ::dilation, :] = w
+    out = []
+    for n in range(N):
+        maps = []
+        for f in range(F):
+            full = sum(correlate(xp[n, :, :, c], wd[f, :, :, c], mode="valid") for c in range(C))
+            maps.append(full[::stride, ::stride] + b[f])
+        out.append(np.stack(maps, axis=-1))
+    return np.stack(out)
+
+
+CONV_CASES = [  # (H, W, C, F, k, stride, padding, dilation)
+    (7, 7, 3, 2, 3, 1, 0, 1),
+    (8, 6, 2, 3, 3, 2, 1, 1),
+    (9, 9, 3, 2, 5, 1, 2, 1),
+    (9, 8, 2, 2, 3, 1, 1, 2),
+    (10, 10, 1, 1, 1, 3, 0, 1),
+    (8, 8, 4, 2, 2, 2, 0, 1),
+]
+
+
+@pytest.mark.parametrize("H,W,C,F,k,stride,padding,dilation", CONV_CASES)
+def test_conv2d_matches_scipy(H, W, C, F, k, stride, padding, dilation):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((F, k, k, C)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    got = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+    want = reference_conv(x.astype(np.float64), w, b, stride, padding, dilation)
+    assert got.dtype == np.float32
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("H,W,C,F,k,stride,padding,dilation", CONV_CASES)
+def test_conv2d_backward_matches_finite_differences(H, W, C, F, k, stride, padding, dilation):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, H, W, C))
+    w = rng.standard_normal((F, k, k, C))
+    b = rng.standard_normal(F)
+    out, cache = conv2d_forward(x, w, b, stride, padding, dilation)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+
+    def fwd(xx, ww, bb):
+        return conv2d_forward(xx, ww, bb, stride, padding, dilation)[0]
+
+    np.testing.assert_allclose(dx, numerical_grad(lambda v: fwd(v, w, b), x, dout), atol=1e-6)
+    np.testing.assert_allclose(dw, numerical_grad(lambda v: fwd(x, v, b), w, dout), atol=1e-6)
+    np.testing.assert_allclose(db, numerical_grad(lambda v: fwd(x, w, v), b, dout), atol=1e-6)
+
+
+def test_all_ones_filter_on_constant_image_gives_75c_plus_b():
+    x = np.full((32, 32, 3), 0.5, np.float32)
+    w = np.ones((1, 5, 5, 3), np.float32)
+    out = conv2d(x, w, np.array([0.25], np.float32))
+    assert out.shape == (28, 28, 1)
+    assert np.all(out == np.float32(75 * 0.5 + 0.25))
+
+
+def test_six_filters_on_32x32x3_give_a_28x28x6_volume():
+    out = conv2d(np.zeros((2, 32, 32, 3)), np.zeros((6, 5, 5, 3)))
+    assert out.shape == (2, 28, 28, 6)
+
+
+def test_kernel_larger_than_padded_input_raises_with_formula():
+    with pytest.raises(GeometryError, match=r"\(4 − 5 \+ 2·0\)/1 \+ 1"):
+        conv2d(np.zeros((4, 4, 3)), np.zeros((1, 5, 5, 3)))
+
+
+def test_conv2d_rejects_channel_mismatch():
+    with pytest.raises(ValueError, match="equal C"):
+        conv2d(np.zeros((8, 8, 3)), np.zeros((1, 3, 3, 2)))
+
+
+POOL_CASES = [(2, None), (3, 1), (3, 2), (2, 1)]
+
+
+@pytest.mark.parametrize("size,stride", POOL_CASES)
+def test_max_pool_matches_window_max(size, stride):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 7, 8, 3)).astype(np.float32)
+    got = max_pool2d(x, size, stride)
+    s = stride or size
+    Hp, Wp = (7 - size) // s + 1, (8 - size) // s + 1
+    want = np.array([[[[x[n, r * s:r * s + size, c * s:c * s + size, ch].max() for ch in range(3)]
+                       for c in range(Wp)] for r in range(Hp)] for n in range(2)])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(avg_pool2d(x, size, stride), np.array(
+        [[[[x[n, r * s:r * s + size, c * s:c * s + size, ch].mean() for ch in range(3)]
+           for c in range(Wp)] for r in range(Hp)] for n in range(2)]), rtol=1e-5, atol=1e-6)
+
+
+def test_max_pool_halves_28x28x6():
+    assert max_pool2d(np.zeros((28, 28, 6))).shape == (14, 14, 6)
+
+
+@pytest.mark.parametrize("size,stride", POOL_CASES)
+def test_pool_backward_matches_finite_differences(size, stride):
+    rng = np.random.default_rng(3)
+    # distinct values: a max's gradient is undefined at ties
+    x = rng.permutation(2 * 6 * 7 * 2).reshape(2, 6, 7, 2).astype(np.float64) / 10
+    out, cache = max_pool_forward(x, size, stride)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(max_pool_backward(dout, cache), numerical_grad(
+        lambda v: max_pool_forward(v, size, stride)[0], x, dout), atol=1e-6)
+    out, cache = avg_pool_forward(x, size, stride)
+    np.testing.assert_allclose(avg_pool_backward(dout, cache), numerical_grad(
+        lambda v: avg_pool_forward(v, size, stride)[0], x, dout), atol=1e-6)
+
+
+def test_max_pool_ties_route_gradient_once_to_first():
+    x = np.ones((1, 2, 2, 1))
+    out, cache = max_pool_forward(x, 2, 2)
+    dx = max_pool_backward(np.array([[[[5.0]]]]), cache)
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[5.0, 0.0], [0.0, 0.0]])
+
+
+def test_relu_forward_backward():
+    layer = ReLU("relu")
+    x = np.array([[-1.0, 0.0, 2.0]], np.float32)
+    np.testing.assert_array_equal(layer.forward(x), [[0, 0, 2]])
+    np.testing.assert_array_equal(layer.backward(np.array([[3.0, 3.0, 3.0]])), [[0, 0, 3]])
+
+
+def test_dense_backward_matches_finite_differences():
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((3, 5)), rng.standard_normal((5, 4)), rng.standard_normal(4)
+    out, cache = dense_forward(x, w, b)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = dense_backward(dout, cache)
+    np.testing.assert_allclose(dx, numerical_grad(lambda v: dense_forward(v, w, b)[0], x, dout),
+                               atol=1e-6)
+    np.testing.assert_allclose(dw, numerical_grad(lambda v: dense_forward(x, v, b)[0], w, dout),
+                               atol=1e-6)
+    np.testing.assert_allclose(db, numerical_grad(lambda v: dense_forward(x, w, v)[0], b, dout),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 3, 2)])
+def test_batchnorm_backward_matches_finite_differences(shape):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape)
+    C = shape[-1]
+    gamma, beta = rng.standard_normal(C), rng.standard_normal(C)
+
+    def fwd(xx, g, bt):
+        return batchnorm_forward(xx, g, bt, np.zeros(C), np.ones(C), train=True)[0]
+
+    out, cache = batchnorm_forward(x, gamma, beta, np.zeros(C), np.ones(C), train=True)
+    dout = rng.standard_normal(out.shape)
+    dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+    np.testing.assert_allclose(dx, numerical_grad(lambda v: fwd(v, gamma, beta), x, dout),
+                               atol=1e-5)
+    np.testing.assert_allclose(dgamma, numerical_grad(lambda v: fwd(x, v, beta), gamma, dout),
+                               atol=1e-5)
+    np.testing.assert_allclose(dbeta, numerical_grad(lambda v: fwd(x, gamma, v), beta, dout),
+                               atol=1e-5)
+
+
+def test_batchnorm_normalizes_in_training_and_uses_running_stats_after():
+    layer = BatchNorm("bn")
+    layer.build((2,), np.random.default_rng(0))
+    x = np.array([[1.0, 10.0], [3.0, 30.0]], np.float32)
+    out = layer.forward(x, train=True)
+    np.testing.assert_allclose(out, [[-1, -1], [1, 1]], atol=1e-3)
+    np.testing.assert_allclose(layer.buffers["running_mean"], [0.2, 2.0], rtol=1e-6)
+    # inference uses the running statistics, not the batch's
+    np.testing.assert_allclose(layer.forward(np.array([[0.2, 2.0]], np.float32)), [[0, 0]],
+                               atol=1e-6)
+
+
+def test_flatten_round_trip_in_hwc_order():
+    layer = Flatten("flat")
+    x = np.arange(24, dtype=np.float32).reshape(2, 2, 3, 2)
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out[1], np.arange(12, 24))
+    np.testing.assert_array_equal(layer.backward(out), x)
+
+
+def test_softmax_cross_entropy_against_hand_computed_and_finite_differences():
+    logits = np.array([[0.0, np.log(3.0)]])  # probabilities 1/4, 3/4
+    loss, d = softmax_cross_entropy(logits.copy(), np.array([1]))
+    assert loss == pytest.approx(-np.log(0.75))
+    np.testing.assert_allclose(d, [[0.25, -0.25]])
+    rng = np.random.default_rng(6)
+    z, y = rng.standard_normal((4, 5)), np.array([0, 3, 4, 1])
+    _, dz = softmax_cross_entropy(z.copy(), y)
+    num = numerical_grad(lambda v: np.array(softmax_cross_entropy(v.copy(), y)[0]), z,
+                         np.array(1.0))
+    np.testing.assert_allclose(dz, num, atol=1e-6)
+    assert softmax(np.array([[1000.0, 1000.0]])).tolist() == [[0.5, 0.5]]
+
+
+def test_layer_wrappers_fill_grads():
+    rng = np.random.default_rng(7)
+    layer = Dense("fc", 3)
+    layer.build((4,), rng)
+    assert layer.param_count == 4 * 3 + 3
+    out = layer.forward(rng.standard_normal((2, 4)).astype(np.float32), train=True)
+    layer.backward(np.ones_like(out))
+    assert layer.grads["w"].shape == (4, 3)
+    np.testing.assert_array_equal(layer.grads["b"], [2, 2, 2])
