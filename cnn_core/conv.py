@@ -70,7 +70,9 @@ def col2im(dcols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int = 1,
     for i in range(kh):
         for j in range(kw):
             r, c = i * dilation, j * dilation
-            dxp[:, r:r + stride * (Ho - 1) + 1:stride, c:c + stride * (Wo - 1) + 1:stride] += d[:, :, :, i, j]
+            rows = slice(r, r + stride * (Ho - 1) + 1, stride)
+            cols = slice(c, c + stride * (Wo - 1) + 1, stride)
+            dxp[:, rows, cols] += d[:, :, :, i, j]
     return dxp[:, padding:padding + H, padding:padding + W]
 
 

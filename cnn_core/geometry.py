@@ -40,7 +40,9 @@ def output_size(n: int, k: int, *, stride: int = 1, padding: int = 0, dilation: 
             raise GeometryError(f"{name} must be a whole number ≥ {low}, got {value}")
     k_eff = effective_size(k, dilation)
     if k_eff > n + 2 * padding:
-        what = f"{k}-tap kernel" + (f" spread by dilation {dilation} to {k_eff}" if dilation > 1 else "")
+        what = f"{k}-tap kernel"
+        if dilation > 1:
+            what += f" spread by dilation {dilation} to {k_eff}"
         raise GeometryError(
             f"the {what} is larger than the padded input ({n} + 2·{padding} = {n + 2 * padding}): "
             + formula(n, k, stride=stride, padding=padding, dilation=dilation)

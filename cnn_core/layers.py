@@ -65,7 +65,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum
 
 
 def batchnorm_backward(dout, cache):
-    """dout (..., C) → (dx, dgamma (C,), dbeta (C,)); the batch statistics' own gradient included."""
+    """dout (..., C) → (dx, dgamma (C,), dbeta (C,)), through the batch statistics too."""
     xhat, gamma, inv_std = cache
     axes = tuple(range(dout.ndim - 1))
     m = dout.size // dout.shape[-1]

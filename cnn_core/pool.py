@@ -14,7 +14,7 @@ from cnn_core.geometry import output_size
 
 
 def _slabs(shape: tuple, size: int, stride: int):
-    """Yield (i, j, index) for every window offset; x[index][n, r, c] = x[n, r·stride + i, c·stride + j]."""
+    """Yield (i, j, index) per window offset: x[index][n, r, c] = x[n, r·stride+i, c·stride+j]."""
     Hp = output_size(shape[1], size, stride=stride)
     Wp = output_size(shape[2], size, stride=stride)
     for i in range(size):
