@@ -1,0 +1,198 @@
+"""Train a model with our own engine: `python -m cnn_core.train --arch lenet --data PATH`.
+
+Mini-batch SGD with Nesterov momentum and weight decay, a warm-up then cosine
+learning-rate schedule, random crop + flip augmentation, a held-out validation
+split, a checkpoint after every epoch (resume with --resume), and a history of
+per-epoch metrics plus first-layer filter snapshots (epoch 0 = initialization).
+Everything random flows from --seed, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from cnn_core.data import augment, load_dataset, split_validation, to_float
+from cnn_core.layers import softmax_cross_entropy
+from cnn_core.model import MODELS_DIR, Model, build_model, load_model
+
+
+class SGD:
+    """Nesterov momentum SGD; weight decay on weights only (not biases or batchnorm)."""
+
+    def __init__(self, model: Model, momentum: float = 0.9, weight_decay: float = 5e-4):
+        self.model, self.momentum, self.weight_decay = model, momentum, weight_decay
+        self.velocity = {f"{layer.name}.{k}": np.zeros_like(p)
+                         for layer in model.layers for k, p in layer.params.items()}
+
+    def step(self, lr: float) -> None:
+        for layer in self.model.layers:
+            for key, p in layer.params.items():
+                g = layer.grads[key]
+                if key == "w":
+                    g = g + self.weight_decay * p
+                v = self.velocity[f"{layer.name}.{key}"]
+                v *= self.momentum
+                v -= lr * g
+                p += self.momentum * v - lr * g  # Nesterov: look ahead along the velocity
+
+
+def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
+    """Linear warm-up to `peak` over `warmup` steps, then cosine decay to zero."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def evaluate(model: Model, x: np.ndarray, y: np.ndarray, batch: int = 500) -> tuple[float, float]:
+    """(mean loss, accuracy) of the model on uint8 images x and labels y."""
+    loss_sum, correct = 0.0, 0
+    for i in range(0, len(x), batch):
+        logits = model.forward(to_float(x[i:i + batch]))
+        loss, _ = softmax_cross_entropy(logits, y[i:i + batch])
+        loss_sum += loss * len(logits)
+        correct += int((logits.argmax(1) == y[i:i + batch]).sum())
+    return loss_sum / len(x), correct / len(x)
+
+
+def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, desc):
+    """One pass over shuffled (x, y); returns (mean loss, accuracy, images per second)."""
+    order = rng.permutation(len(x))
+    n_batches = len(x) // batch  # drop the ragged last batch: batchnorm wants full ones
+    loss_sum, correct, seen, start = 0.0, 0, 0, time.perf_counter()
+    bar = tqdm(range(n_batches), desc=desc, unit="batch", leave=True, file=sys.stderr)
+    for i in bar:
+        idx = order[i * batch:(i + 1) * batch]
+        xb = augment(x[idx], rng) if aug else x[idx]
+        logits = model.forward(to_float(xb), train=True)
+        loss, dlogits = softmax_cross_entropy(logits, y[idx])
+        model.backward(dlogits)
+        opt.step(learning_rate(step0 + i, total, lr, warmup))
+        loss_sum += loss * batch
+        correct += int((logits.argmax(1) == y[idx]).sum())
+        seen += batch
+        if i % 10 == 0 or i == n_batches - 1:
+            rate = seen / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
+                            img_s=f"{rate:.0f}")
+    return loss_sum / seen, correct / seen, seen / (time.perf_counter() - start)
+
+
+def _save_checkpoint(ckpt: Path, model: Model, opt: SGD, rng, epoch: int, args) -> None:
+    model.save(ckpt)
+    tmp = ckpt / f".{model.name}.optim.npz.tmp"
+    with open(tmp, "wb") as f:
+        np.savez(f, **opt.velocity)
+    tmp.replace(ckpt / f"{model.name}.optim.npz")
+    state = {"epoch": epoch, "rng": rng.bit_generator.state, "args": vars(args)}
+    (ckpt / f".{model.name}.state.json").write_text(json.dumps(state))
+    (ckpt / f".{model.name}.state.json").replace(ckpt / f"{model.name}.state.json")
+
+
+def run(args: argparse.Namespace) -> Model:
+    x, y, classes = load_dataset(args.data)
+    if args.limit:
+        x, y = x[:: max(1, len(x) // args.limit)][: args.limit], y[:: max(1, len(y) // args.limit)][: args.limit]
+    train_idx, val_idx = split_validation(len(x), args.val_fraction, np.random.default_rng([args.seed, 1]))
+    xt, yt, xv, yv = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
+    mean = to_float(xt).mean(axis=(0, 1, 2))
+    std = to_float(xt).std(axis=(0, 1, 2))
+    name = args.name or args.arch
+    ckpt = Path(args.checkpoint_dir) / name
+    state_file = ckpt / f"{name}.state.json"
+    rng = np.random.default_rng([args.seed, 2])
+    if args.resume and state_file.exists():
+        state = json.loads(state_file.read_text())
+        model = load_model(name, ckpt)
+        opt = SGD(model, args.momentum, args.weight_decay)
+        with np.load(ckpt / f"{name}.optim.npz") as v:
+            opt.velocity = {k: v[k] for k in v.files}
+        rng.bit_generator.state = state["rng"]
+        start_epoch = state["epoch"]
+        print(f"resuming {name} after epoch {start_epoch}", file=sys.stderr)
+    else:
+        model = build_model(args.arch, name=name, title=args.title or name, dataset=args.dataset,
+                            classes=classes, mean=mean, std=std, seed=args.seed)
+        opt = SGD(model, args.momentum, args.weight_decay)
+        model.history = {"epochs": []}
+        model.snapshots = {"conv1": model.filters("conv1")[None].astype(np.float16)}
+        start_epoch = 0
+    steps_per_epoch = len(xt) // args.batch_size
+    total, warmup = steps_per_epoch * args.epochs, steps_per_epoch * args.warmup_epochs
+    for epoch in range(start_epoch + 1, args.epochs + 1):
+        t0 = time.perf_counter()
+        train_loss, train_acc, rate = train_epoch(
+            model, opt, xt, yt, rng, batch=args.batch_size, step0=steps_per_epoch * (epoch - 1),
+            total=total, lr=args.lr, warmup=warmup, aug=not args.no_augment,
+            desc=f"{name} epoch {epoch}/{args.epochs}")
+        val_loss, val_acc = evaluate(model, xv, yv)
+        record = {"epoch": epoch, "train_loss": round(train_loss, 4), "train_acc": round(train_acc, 4),
+                  "val_loss": round(val_loss, 4), "val_acc": round(val_acc, 4),
+                  "images_per_second": round(rate), "seconds": round(time.perf_counter() - t0, 1)}
+        model.history["epochs"].append(record)
+        snap = model.filters("conv1")[None].astype(np.float16)
+        model.snapshots["conv1"] = np.concatenate([model.snapshots["conv1"], snap])
+        print(json.dumps(record), file=sys.stderr)
+        _save_checkpoint(ckpt, model, opt, rng, epoch, args)
+    last = model.history["epochs"][-1] if model.history["epochs"] else {}
+    model.metadata = {
+        "command": "python -m cnn_core.train " + shlex.join(args.argv),
+        "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
+        "train_images": len(xt), "validation_images": len(xv),
+        "seconds": round(sum(e["seconds"] for e in model.history["epochs"]), 1),
+        "accuracy": {"validation": last.get("val_acc"), "train": last.get("train_acc")},
+        "data": str(args.data), "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "provenance": "trained from scratch by Convscope's NumPy engine (cnn_core.train)",
+    }
+    if args.out:
+        path = model.save(args.out)
+        print(f"saved {path}", file=sys.stderr)
+    return model
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m cnn_core.train", description=__doc__.split("\n")[0])
+    p.add_argument("--arch", choices=["lenet", "convnet"], default="lenet")
+    p.add_argument("--data", required=True, help="image folder (class sub-folders) or CIFAR-10 batches")
+    p.add_argument("--name", help="model name (default: the architecture)")
+    p.add_argument("--title", default="")
+    p.add_argument("--dataset", default="CIFAR-10")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=float, default=1)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--limit", type=int, default=0, help="use only this many images (quick runs)")
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-dir", default="runs", help="where per-epoch checkpoints go")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--out", default=str(MODELS_DIR), help="where the final model is saved")
+    args = p.parse_args(argv)
+    args.argv = argv
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        run(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
