@@ -251,3 +251,18 @@ def test_layer_wrappers_fill_grads():
     layer.backward(np.ones_like(out))
     assert layer.grads["w"].shape == (4, 3)
     np.testing.assert_array_equal(layer.grads["b"], [2, 2, 2])
+
+
+@pytest.mark.parametrize("block", [64, 700, 1 << 18])
+def test_blocked_conv2d_equals_one_big_matmul(monkeypatch, block):
+    # tiny blocks force the row-by-row path, middling ones the whole-image path
+    import cnn_core.conv
+
+    monkeypatch.setattr(cnn_core.conv, "BLOCK_FLOATS", block)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 11, 9, 2)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    for opts in ({}, {"stride": 2, "padding": 1}, {"dilation": 2}):
+        want, _ = conv2d_forward(x, w, b, **opts)
+        np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-6, atol=1e-6)
