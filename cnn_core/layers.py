@@ -165,10 +165,10 @@ class ReLU(Layer):
 
     def forward(self, x, train=False):
         self.mask = x > 0
-        return np.where(self.mask, x, np.float32(0))
+        return np.maximum(x, 0)  # np.where with a scalar is ~10× slower
 
     def backward(self, dout):
-        return np.where(self.mask, dout, np.float32(0))
+        return dout * self.mask
 
 
 class _Pool(Layer):

@@ -37,10 +37,15 @@ def max_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
     x, out, size, stride = cache
     dx = np.zeros_like(x)
     unrouted = np.ones(out.shape, dtype=bool)
+    hit = np.empty(out.shape, dtype=bool)
     for _, _, idx in _slabs(x.shape, size, stride):
-        hit = (x[idx] == out) & unrouted
-        dx[idx] += np.where(hit, dout, 0)  # += : overlapping windows (stride < size) share pixels
-        unrouted &= ~hit
+        np.equal(x[idx], out, out=hit)
+        hit &= unrouted
+        unrouted ^= hit  # hit ⊆ unrouted: this clears the routed windows
+        if stride >= size:  # disjoint windows: each pixel is written once
+            np.multiply(dout, hit, out=dx[idx])
+        else:  # overlapping windows share pixels: accumulate
+            dx[idx] += dout * hit
     return dx
 
 
