@@ -50,29 +50,40 @@ def dense_backward(dout: np.ndarray, cache):
 
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum=0.9, eps=1e-5):
     """Normalize x (..., C) per channel over all other axes; running stats updated in place."""
-    axes = tuple(range(x.ndim - 1))
+    C = x.shape[-1]
+    flat = x.reshape(-1, C)
     if train:
-        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        mean = flat.mean(axis=0)
+        xc = flat - mean
+        var = np.einsum("ij,ij->j", xc, xc) / len(flat)  # one pass, no squared temporary
         running_mean *= momentum
         running_mean += (1 - momentum) * mean
         running_var *= momentum
         running_var += (1 - momentum) * var
     else:
-        mean, var = running_mean, running_var
+        var = running_var
+        xc = flat - running_mean
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    xhat = (x - mean) * inv_std
-    return xhat * gamma + beta, (xhat, gamma, inv_std)
+    xhat = xc
+    xhat *= inv_std
+    out = xhat * gamma
+    out += beta
+    return out.reshape(x.shape), (xhat, gamma, inv_std)
 
 
 def batchnorm_backward(dout, cache):
     """dout (..., C) → (dx, dgamma (C,), dbeta (C,)), through the batch statistics too."""
     xhat, gamma, inv_std = cache
-    axes = tuple(range(dout.ndim - 1))
-    m = dout.size // dout.shape[-1]
-    dbeta = dout.sum(axis=axes)
-    dgamma = (dout * xhat).sum(axis=axes)
-    dx = (gamma * inv_std / m) * (m * dout - dbeta - xhat * dgamma)
-    return dx, dgamma, dbeta
+    d = dout.reshape(xhat.shape)
+    m = len(d)
+    dbeta = d.sum(axis=0)
+    dgamma = np.einsum("ij,ij->j", d, xhat)
+    # dx = gamma·inv_std/m · (m·dout − dbeta − xhat·dgamma), built in place
+    dx = xhat * (-dgamma / m)
+    dx += d
+    dx -= dbeta / m
+    dx *= gamma * inv_std
+    return dx.reshape(dout.shape), dgamma, dbeta
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
