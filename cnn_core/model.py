@@ -97,7 +97,7 @@ class Model:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim == 3:
             x = x[None]
-        assert x.shape[1:] == self.input_shape, f"{self.name} takes {self.input_shape}, got {x.shape}"
+        assert x.shape[1:] == self.input_shape, f"{self.name} takes {self.input_shape}: {x.shape}"
         return (x - self.mean) / self.std
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
@@ -123,7 +123,7 @@ class Model:
         return softmax(out), activations
 
     def filters(self, layer: str = "conv1", epoch: int | None = None) -> np.ndarray:
-        """Weights (F, kh, kw, C) of a conv layer: now, or as snapshotted after `epoch` (0 = init)."""
+        """Weights (F, kh, kw, C) of a conv layer: now, or as saved after `epoch` (0: init)."""
         if epoch is None:
             found = [lay for lay in self.layers if lay.name == layer and lay.kind == "conv"]
             if not found:
