@@ -116,10 +116,12 @@ def conv2d_backward(dout: np.ndarray, cache, need_dx: bool = True):
     return dx, dw, db
 
 
-# im2col + matmul in blocks of about this many cols floats (1 MiB): a block's cols stay in
-# cache between being written and being multiplied, instead of streaming a huge matrix
-# through memory twice (a 512×512 image's full cols are 78 MB for one 5×5×3 filter bank).
-BLOCK_FLOATS = 1 << 18
+# im2col + matmul in blocks of about this many cols floats: a block's cols stay in cache
+# between being written and being multiplied, instead of streaming a huge matrix through
+# memory twice (a 512×512 image's full cols are 78 MB for one 5×5×3 filter bank). Tuned on
+# the benchmark's cases: whole images like big blocks, rows of one big image smaller ones.
+BLOCK_FLOATS = 1 << 20
+ROW_BLOCK_FLOATS = 1 << 17
 
 
 def _conv_blocked(x, w, b, stride, padding, dilation):
@@ -137,7 +139,7 @@ def _conv_blocked(x, w, b, stride, padding, dilation):
         step = BLOCK_FLOATS // per_image
         blocks = [(slice(n, n + step), slice(None)) for n in range(0, N, step)]
     else:  # big images: blocks of output rows, image by image
-        step = max(1, BLOCK_FLOATS // (Wo * K))
+        step = max(1, ROW_BLOCK_FLOATS // (Wo * K))
         blocks = [(slice(n, n + 1), slice(r, r + step))
                   for n in range(N) for r in range(0, Ho, step)]
     buf = np.empty(min(N * per_image, BLOCK_FLOATS + per_image), np.float32)

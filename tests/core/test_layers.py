@@ -259,6 +259,7 @@ def test_blocked_conv2d_equals_one_big_matmul(monkeypatch, block):
     import cnn_core.conv
 
     monkeypatch.setattr(cnn_core.conv, "BLOCK_FLOATS", block)
+    monkeypatch.setattr(cnn_core.conv, "ROW_BLOCK_FLOATS", block)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((3, 11, 9, 2)).astype(np.float32)
     w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
