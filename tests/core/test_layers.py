@@ -3,6 +3,8 @@ against independent references (scipy.signal.correlate, hand-computed cases)."""
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy.signal import correlate
 
 from cnn_core.conv import conv2d_backward, conv2d_forward
@@ -267,3 +269,19 @@ def test_blocked_conv2d_equals_one_big_matmul(monkeypatch, block):
     for opts in ({}, {"stride": 2, "padding": 1}, {"dilation": 2}):
         want, _ = conv2d_forward(x, w, b, **opts)
         np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-6, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(N=st.integers(1, 2), H=st.integers(1, 9), W=st.integers(1, 9), C=st.integers(1, 4),
+       F=st.integers(1, 3), k=st.integers(1, 4), stride=st.integers(1, 3),
+       padding=st.integers(0, 2), dilation=st.integers(1, 2), seed=st.integers(0, 2**16))
+def test_conv2d_matches_scipy_on_random_shapes(N, H, W, C, F, k, stride, padding, dilation, seed):
+    k_eff = dilation * (k - 1) + 1
+    assume(k_eff <= H + 2 * padding and k_eff <= W + 2 * padding)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((F, k, k, C)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    got = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+    want = reference_conv(x.astype(np.float64), w, b, stride, padding, dilation)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
