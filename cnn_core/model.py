@@ -179,6 +179,36 @@ class Model:
         return npz
 
 
+def fold_batchnorm(model: Model) -> Model:
+    """The same function without batchnorm layers: each folded into the conv or fc before it.
+
+    At inference batchnorm is an affine map per channel, y = γ·(z − μ)/σ + β with the
+    running μ, σ, so it merges into the previous layer's weights and bias:
+    w' = w·γ/σ, b' = (b − μ)·γ/σ + β. The lesson's CONV → RELU → POOL is then literally
+    what runs, and one elementwise pass per block is saved.
+    """
+    configs, arrays = [], {}
+    for layer in model.layers:
+        if layer.kind != "batchnorm":
+            configs.append(layer.config())
+            arrays.update({f"{layer.name}.{k}": v for k, v in layer.params.items()})
+            continue
+        prev = configs[-1]["name"] if configs else None
+        if prev is None or configs[-1]["kind"] not in ("conv", "fc"):
+            raise ValueError(f"{layer.name} does not follow a conv or fc layer; cannot fold it")
+        scale = layer.params["gamma"] / np.sqrt(layer.buffers["running_var"] + 1e-5)
+        w, b = arrays[f"{prev}.w"], arrays[f"{prev}.b"]
+        # conv w is (F, kh, kw, C): scale along F; fc w is (D, M): scale along M
+        arrays[f"{prev}.w"] = (w * (scale[:, None, None, None] if w.ndim == 4 else scale))
+        arrays[f"{prev}.b"] = (b - layer.buffers["running_mean"]) * scale + layer.params["beta"]
+    folded = Model(configs, name=model.name, title=model.title, dataset=model.dataset,
+                   classes=model.classes, input_shape=model.input_shape, mean=model.mean,
+                   std=model.std, metadata=model.metadata)
+    folded.load_state(arrays)
+    folded.history, folded.snapshots = model.history, dict(model.snapshots)
+    return folded
+
+
 def build_model(architecture: str, **kwargs) -> Model:
     """A fresh, randomly initialized model of a named architecture (see ARCHITECTURES)."""
     return Model(ARCHITECTURES[architecture], name=kwargs.pop("name", architecture), **kwargs)
