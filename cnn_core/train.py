@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cnn_core.data import augment, load_dataset, split_validation, to_float
+from cnn_core.data import augment, channel_stats, load_dataset, split_validation, to_float
 from cnn_core.layers import softmax_cross_entropy
 from cnn_core.model import MODELS_DIR, Model, build_model, load_model
 
@@ -31,8 +31,11 @@ class SGD:
 
     def __init__(self, model: Model, momentum: float = 0.9, weight_decay: float = 5e-4):
         self.model, self.momentum, self.weight_decay = model, momentum, weight_decay
-        self.velocity = {f"{layer.name}.{k}": np.zeros_like(p)
-                         for layer in model.layers for k, p in layer.params.items()}
+        self.velocity = {
+            f"{layer.name}.{k}": np.zeros_like(p)
+            for layer in model.layers
+            for k, p in layer.params.items()
+        }
 
     def step(self, lr: float) -> None:
         for layer in self.model.layers:
@@ -57,10 +60,10 @@ def evaluate(model: Model, x: np.ndarray, y: np.ndarray, batch: int = 500) -> tu
     """(mean loss, accuracy) of the model on uint8 images x and labels y."""
     loss_sum, correct = 0.0, 0
     for i in range(0, len(x), batch):
-        logits = model.forward(to_float(x[i:i + batch]))
-        loss, _ = softmax_cross_entropy(logits, y[i:i + batch])
+        logits = model.forward(to_float(x[i : i + batch]))
+        loss, _ = softmax_cross_entropy(logits, y[i : i + batch])
         loss_sum += loss * len(logits)
-        correct += int((logits.argmax(1) == y[i:i + batch]).sum())
+        correct += int((logits.argmax(1) == y[i : i + batch]).sum())
     return loss_sum / len(x), correct / len(x)
 
 
@@ -71,7 +74,7 @@ def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, 
     loss_sum, correct, seen, start = 0.0, 0, 0, time.perf_counter()
     bar = tqdm(range(n_batches), desc=desc, unit="batch", leave=True, file=sys.stderr)
     for i in bar:
-        idx = order[i * batch:(i + 1) * batch]
+        idx = order[i * batch : (i + 1) * batch]
         xb = augment(x[idx], rng) if aug else x[idx]
         logits = model.forward(to_float(xb), train=True)
         loss, dlogits = softmax_cross_entropy(logits, y[idx])
@@ -82,8 +85,9 @@ def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, 
         seen += batch
         if i % 10 == 0 or i == n_batches - 1:
             rate = seen / (time.perf_counter() - start)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
-                            img_s=f"{rate:.0f}")
+            bar.set_postfix(
+                loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", img_s=f"{rate:.0f}"
+            )
     return loss_sum / seen, correct / seen, seen / (time.perf_counter() - start)
 
 
@@ -98,14 +102,16 @@ def _save_checkpoint(ckpt: Path, model: Model, opt: SGD, rng, epoch: int, args) 
     (ckpt / f".{model.name}.state.json").replace(ckpt / f"{model.name}.state.json")
 
 
-def run(args: argparse.Namespace) -> Model:
-    x, y, classes = load_dataset(args.data)
+def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
+    """Train as the command line says; data (x, y, classes) is read from args.data if None."""
+    x, y, classes = data if data is not None else load_dataset(args.data)
     if args.limit:
-        x, y = x[:: max(1, len(x) // args.limit)][: args.limit], y[:: max(1, len(y) // args.limit)][: args.limit]
-    train_idx, val_idx = split_validation(len(x), args.val_fraction, np.random.default_rng([args.seed, 1]))
+        keep = np.arange(0, len(x), max(1, len(x) // args.limit))[: args.limit]  # every k-th
+        x, y = x[keep], y[keep]
+    split_rng = np.random.default_rng([args.seed, 1])
+    train_idx, val_idx = split_validation(len(x), args.val_fraction, split_rng)
     xt, yt, xv, yv = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
-    mean = to_float(xt).mean(axis=(0, 1, 2))
-    std = to_float(xt).std(axis=(0, 1, 2))
+    mean, std = channel_stats(xt)
     name = args.name or args.arch
     ckpt = Path(args.checkpoint_dir) / name
     state_file = ckpt / f"{name}.state.json"
@@ -120,8 +126,16 @@ def run(args: argparse.Namespace) -> Model:
         start_epoch = state["epoch"]
         print(f"resuming {name} after epoch {start_epoch}", file=sys.stderr)
     else:
-        model = build_model(args.arch, name=name, title=args.title or name, dataset=args.dataset,
-                            classes=classes, mean=mean, std=std, seed=args.seed)
+        model = build_model(
+            args.arch,
+            name=name,
+            title=args.title or name,
+            dataset=args.dataset,
+            classes=classes,
+            mean=mean,
+            std=std,
+            seed=args.seed,
+        )
         opt = SGD(model, args.momentum, args.weight_decay)
         model.history = {"epochs": []}
         model.snapshots = {"conv1": model.filters("conv1")[None].astype(np.float16)}
@@ -131,13 +145,29 @@ def run(args: argparse.Namespace) -> Model:
     for epoch in range(start_epoch + 1, args.epochs + 1):
         t0 = time.perf_counter()
         train_loss, train_acc, rate = train_epoch(
-            model, opt, xt, yt, rng, batch=args.batch_size, step0=steps_per_epoch * (epoch - 1),
-            total=total, lr=args.lr, warmup=warmup, aug=not args.no_augment,
-            desc=f"{name} epoch {epoch}/{args.epochs}")
+            model,
+            opt,
+            xt,
+            yt,
+            rng,
+            batch=args.batch_size,
+            step0=steps_per_epoch * (epoch - 1),
+            total=total,
+            lr=args.lr,
+            warmup=warmup,
+            aug=not args.no_augment,
+            desc=f"{name} epoch {epoch}/{args.epochs}",
+        )
         val_loss, val_acc = evaluate(model, xv, yv)
-        record = {"epoch": epoch, "train_loss": round(train_loss, 4), "train_acc": round(train_acc, 4),
-                  "val_loss": round(val_loss, 4), "val_acc": round(val_acc, 4),
-                  "images_per_second": round(rate), "seconds": round(time.perf_counter() - t0, 1)}
+        record = {
+            "epoch": epoch,
+            "train_loss": round(train_loss, 4),
+            "train_acc": round(train_acc, 4),
+            "val_loss": round(val_loss, 4),
+            "val_acc": round(val_acc, 4),
+            "images_per_second": round(rate),
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
         model.history["epochs"].append(record)
         snap = model.filters("conv1")[None].astype(np.float16)
         model.snapshots["conv1"] = np.concatenate([model.snapshots["conv1"], snap])
@@ -146,11 +176,15 @@ def run(args: argparse.Namespace) -> Model:
     last = model.history["epochs"][-1] if model.history["epochs"] else {}
     model.metadata = {
         "command": "python -m cnn_core.train " + shlex.join(args.argv),
-        "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
-        "train_images": len(xt), "validation_images": len(xv),
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "train_images": len(xt),
+        "validation_images": len(xv),
         "seconds": round(sum(e["seconds"] for e in model.history["epochs"]), 1),
         "accuracy": {"validation": last.get("val_acc"), "train": last.get("train_acc")},
-        "data": str(args.data), "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": str(args.data),
+        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
         "provenance": "trained from scratch by Convscope's NumPy engine (cnn_core.train)",
     }
     if args.out:
@@ -162,7 +196,9 @@ def run(args: argparse.Namespace) -> Model:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m cnn_core.train", description=__doc__.split("\n")[0])
     p.add_argument("--arch", choices=["lenet", "convnet"], default="lenet")
-    p.add_argument("--data", required=True, help="image folder (class sub-folders) or CIFAR-10 batches")
+    p.add_argument(
+        "--data", required=True, help="image folder (class sub-folders) or CIFAR-10 batches"
+    )
     p.add_argument("--name", help="model name (default: the architecture)")
     p.add_argument("--title", default="")
     p.add_argument("--dataset", default="CIFAR-10")
@@ -185,12 +221,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; exit status 2 with a one-line "error: ..." for unusable data."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        run(args)
+        data = load_dataset(args.data)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    run(args, data)
     return 0
 
 
