@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from cnn_core.data import augment, channel_stats, load_dataset, split_validation, to_float
 from cnn_core.layers import softmax_cross_entropy
-from cnn_core.model import MODELS_DIR, Model, build_model, load_model
+from cnn_core.model import ARCHITECTURES, MODELS_DIR, Model, load_model
 
 
 class SGD:
@@ -126,16 +126,12 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
         start_epoch = state["epoch"]
         print(f"resuming {name} after epoch {start_epoch}", file=sys.stderr)
     else:
-        model = build_model(
-            args.arch,
-            name=name,
-            title=args.title or name,
-            dataset=args.dataset,
-            classes=classes,
-            mean=mean,
-            std=std,
-            seed=args.seed,
-        )
+        layers = [dict(c) for c in ARCHITECTURES[args.arch]]
+        layers[-1]["units"] = len(classes)  # one score a class of this data set
+        model = Model(
+            layers, name=name, title=args.title or name, dataset=args.dataset,
+            classes=classes, mean=mean, std=std, seed=args.seed,
+        )  # fmt: skip
         opt = SGD(model, args.momentum, args.weight_decay)
         model.history = {"epochs": []}
         model.snapshots = {"conv1": model.filters("conv1")[None].astype(np.float16)}
@@ -195,7 +191,7 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m cnn_core.train", description=__doc__.split("\n")[0])
-    p.add_argument("--arch", choices=["lenet", "convnet"], default="lenet")
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="lenet")
     p.add_argument(
         "--data", required=True, help="image folder (class sub-folders) or CIFAR-10 batches"
     )
