@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from cnn_core.data import _decode, load_image_folder
+from cnn_core.data import decode_images, load_image_folder
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
             )
     paths = sorted(str(f) for f in (Path(args.data) / classes[0]).iterdir())
     start = time.perf_counter()
-    _decode(paths[:2000], 32)
+    decode_images(paths[:2000], 32)
     per_image = (time.perf_counter() - start) / min(2000, len(paths))
     print(f"one process decodes one image in {per_image * 1e6:.0f} µs")
 

@@ -19,7 +19,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".ti
 CHUNK = 1000  # images a worker decodes per task
 
 
-def _decode(paths: list[str], size: int) -> np.ndarray:
+def decode_images(paths: list[str], size: int) -> np.ndarray:
     """Decode image files into (len(paths), size, size, 3) uint8 RGB."""
     out = np.empty((len(paths), size, size, 3), np.uint8)
     for i, path in enumerate(paths):
@@ -62,14 +62,14 @@ def load_image_folder(
     x = np.empty((len(paths), size, size, 3), np.uint8)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(paths) <= CHUNK:
-        x[:] = _decode(paths, size)
+        x[:] = decode_images(paths, size)
     else:
         # Many small chunks rather than one per process: finished chunks travel back
         # to this process while the workers decode the next ones.
         starts = range(0, len(paths), CHUNK)
         chunks = [paths[i : i + CHUNK] for i in starts]
         with ProcessPoolExecutor(workers) as pool:
-            parts = pool.map(_decode, chunks, [size] * len(chunks))
+            parts = pool.map(decode_images, chunks, [size] * len(chunks))
             for i, part in zip(starts, parts, strict=True):
                 x[i : i + len(part)] = part
     return x, np.asarray(labels, np.int64), classes
