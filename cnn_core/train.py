@@ -23,14 +23,21 @@ from tqdm import tqdm
 
 from cnn_core.data import augment, channel_stats, load_dataset, split_validation, to_float
 from cnn_core.layers import softmax_cross_entropy
-from cnn_core.model import ARCHITECTURES, MODELS_DIR, Model, load_model
+from cnn_core.model import ARCHITECTURES, MODELS_DIR, Model, fold_batchnorm, load_model
 
 
 class SGD:
     """Nesterov momentum SGD; weight decay on weights only (not biases or batchnorm)."""
 
-    def __init__(self, model: Model, momentum: float = 0.9, weight_decay: float = 5e-4):
+    def __init__(self, model: Model, momentum: float = 0.9, weight_decay: float = 5e-4,
+                 first_decay: float | None = None):
         self.model, self.momentum, self.weight_decay = model, momentum, weight_decay
+        # The first layer may decay faster: before batchnorm its scale is free, and decay is
+        # what wipes the high-frequency noise of its random start (the gradient hardly
+        # touches it), leaving the smooth blobs and edges the lesson shows.
+        self.decay = {layer.name: weight_decay for layer in model.layers}
+        if first_decay is not None:
+            self.decay[model.layers[0].name] = first_decay
         self.velocity = {
             f"{layer.name}.{k}": np.zeros_like(p)
             for layer in model.layers
@@ -42,7 +49,7 @@ class SGD:
             for key, p in layer.params.items():
                 g = layer.grads[key]
                 if key == "w":
-                    g = g + self.weight_decay * p
+                    g = g + self.decay[layer.name] * p
                 v = self.velocity[f"{layer.name}.{key}"]
                 v *= self.momentum
                 v -= lr * g
@@ -119,7 +126,7 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
     if args.resume and state_file.exists():
         state = json.loads(state_file.read_text())
         model = load_model(name, ckpt)
-        opt = SGD(model, args.momentum, args.weight_decay)
+        opt = SGD(model, args.momentum, args.weight_decay, args.first_decay)
         with np.load(ckpt / f"{name}.optim.npz") as v:
             opt.velocity = {k: v[k] for k in v.files}
         rng.bit_generator.state = state["rng"]
@@ -132,7 +139,9 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
             layers, name=name, title=args.title or name, dataset=args.dataset,
             classes=classes, mean=mean, std=std, seed=args.seed,
         )  # fmt: skip
-        opt = SGD(model, args.momentum, args.weight_decay)
+        if args.first_init_scale != 1:
+            model.layers[0].params["w"] *= np.float32(args.first_init_scale)
+        opt = SGD(model, args.momentum, args.weight_decay, args.first_decay)
         model.history = {"epochs": []}
         model.snapshots = {"conv1": model.filters("conv1")[None].astype(np.float16)}
         start_epoch = 0
@@ -184,7 +193,13 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
         "provenance": "trained from scratch by Convscope's NumPy engine (cnn_core.train)",
     }
     if args.out:
-        path = model.save(args.out)
+        # The shipped file runs as the lesson draws it, CONV → RELU → POOL: batchnorm folded
+        # into the conv before it (the checkpoints keep it, for resuming).
+        final = model
+        if any(layer.kind == "batchnorm" for layer in model.layers):
+            final = fold_batchnorm(model)
+            final.metadata["postprocess"] = "batchnorm folded into the conv before it"
+        path = final.save(args.out)
         print(f"saved {path}", file=sys.stderr)
     return model
 
@@ -204,6 +219,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--warmup-epochs", type=float, default=1)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--first-decay", type=float, default=None,
+                   help="weight decay of the first layer (default: --weight-decay)")
+    p.add_argument("--first-init-scale", type=float, default=1.0,
+                   help="scale the first layer's He initialization (before batchnorm only)")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--limit", type=int, default=0, help="use only this many images (quick runs)")
     p.add_argument("--no-augment", action="store_true")
