@@ -63,6 +63,18 @@ def test_sgd_step_is_nesterov_with_weight_decay_on_weights_only():
     np.testing.assert_allclose(opt.velocity["fc.w"], [-0.0968031], rtol=1e-12)
 
 
+def test_the_first_layer_may_decay_faster():
+    first = SimpleNamespace(name="conv1", params={"w": np.array([1.0])}, grads={})
+    other = SimpleNamespace(name="fc", params={"w": np.array([1.0])}, grads={})
+    opt = SGD(SimpleNamespace(layers=[first, other]), momentum=0.0, weight_decay=0.01,
+              first_decay=0.1)
+    first.grads = other.grads = {"w": np.array([0.0])}
+    opt.step(0.5)
+    # no gradient, no momentum: w ← w − lr·decay·w
+    np.testing.assert_allclose(first.params["w"], [1 - 0.5 * 0.1], rtol=1e-12)
+    np.testing.assert_allclose(other.params["w"], [1 - 0.5 * 0.01], rtol=1e-12)
+
+
 def test_learning_rate_warms_up_linearly_then_follows_a_cosine():
     lr = [learning_rate(s, total=110, peak=0.1, warmup=10) for s in (0, 4, 9, 10, 35, 60, 110)]
     expected = [0.01, 0.05, 0.1, 0.1, 0.05 * (1 + np.sqrt(0.5)), 0.05, 0.0]
@@ -134,7 +146,10 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(
     assert run_in(tmp_path / "cut", "--resume") == 0
     resumed = load_model(arch, tmp_path / "cut")
 
-    for key, value in weights(whole).items():  # includes batchnorm running statistics
+    if arch == "convnet":  # saved with batchnorm folded: it runs as CONV → RELU → POOL
+        assert [lay.kind for lay in whole.layers[:3]] == ["conv", "relu", "pool"]
+        assert whole.metadata["postprocess"] == "batchnorm folded into the conv before it"
+    for key, value in weights(whole).items():
         np.testing.assert_array_equal(weights(resumed)[key], value, err_msg=key)
     assert metrics(resumed.history) == metrics(whole.history)
     assert [e["epoch"] for e in resumed.history["epochs"]] == [1, 2, 3, 4]
