@@ -1,0 +1,77 @@
+// fetch() for the JSON API: problem+json errors become ApiError with the server's plain words;
+// typed arrays ({dtype, shape, bdata}) are decoded here for the numbers we show.
+
+export class ApiError extends Error {
+  constructor(status, title, detail, type = "about:blank", field = null) {
+    super(detail || title);
+    Object.assign(this, { status, title, detail, type, field });
+  }
+}
+
+async function problem(response) {
+  let body = {};
+  try { body = await response.json(); } catch { /* not JSON: use the status line */ }
+  return new ApiError(response.status, body.title || response.statusText,
+    body.detail || `The server answered ${response.status}.`, body.type, body.field);
+}
+
+/** GET or POST JSON; resolves to the parsed body, rejects with ApiError. */
+export async function api(path, body = undefined, { signal, raw = false } = {}) {
+  const init = { signal, headers: { Accept: "application/json" } };
+  if (body instanceof FormData) Object.assign(init, { method: "POST", body });
+  else if (body !== undefined) {
+    Object.assign(init, { method: "POST", body: JSON.stringify(body) });
+    init.headers["Content-Type"] = "application/json";
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new ApiError(0, "No connection", "Convscope's server did not answer. Is it running?");
+  }
+  if (!response.ok) throw await problem(response);
+  return raw ? response.blob() : response.json();
+}
+
+const DTYPES = { f4: Float32Array, u1: Uint8Array };
+
+/** A typed-array object → {data: TypedArray, shape}. */
+export function decode(ta) {
+  const bin = atob(ta.bdata);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return { data: new DTYPES[ta.dtype](bytes.buffer), shape: ta.shape };
+}
+
+/** A typed 2-D array as the nested rows Plotly's z accepts everywhere. */
+export function rows2d(ta) {
+  const { data, shape } = decode(ta);
+  const out = [];
+  for (let r = 0; r < shape[0]; r++) out.push(Array.from(data.subarray(r * shape[1], (r + 1) * shape[1])));
+  return out;
+}
+
+// --- pictures: keep what the user gave us, so an image the server forgot can be re-sent ---
+const blobs = new Map(); // image_id → Blob
+
+/** Upload a picture (File or Blob); resolves to {image_id, width, height, format}. */
+export async function upload(blob, name = "picture.png") {
+  const form = new FormData();
+  form.append("image", blob, name);
+  const info = await api("/api/images", form);
+  blobs.set(info.image_id, blob);
+  return info;
+}
+
+/** POST that re-uploads a kept picture once when the server answers unknown-image. */
+export async function withImage(path, body, opts = {}) {
+  try {
+    return await api(path, body, opts);
+  } catch (e) {
+    const blob = blobs.get(body.image_id);
+    if (e.type !== "/problems/unknown-image" || !blob) throw e;
+    await upload(blob);
+    return api(path, body, opts);
+  }
+}

@@ -1,0 +1,97 @@
+// Classroom mode (big type, thick lines, controls hidden until wanted), full screen, and the
+// keyboard / presentation clicker (arrows, space, Page Up/Down).
+import { state, update } from "./state.js";
+
+const KEYS = [
+  ["Page Down / Page Up", "next / previous lesson step (a clicker's buttons)"],
+  ["→ / ←", "step the window forward / back (else: next / previous step)"],
+  ["↓ / ↑", "move the window one row down / up"],
+  ["Space", "play / pause"],
+  ["Home / End", "first / last position"],
+  ["S", "jump to the strongest response"],
+  ["1 … 9, 0", "go to lesson step 1 … 9, 10"],
+  ["K", "classroom mode on / off"],
+  ["C", "show / hide the controls"],
+  ["F", "full screen"],
+  ["?", "this help"],
+];
+
+let hooks = null;
+
+export function apply() {
+  const on = state.mode === "class";
+  document.body.classList.toggle("classroom", on);
+  document.body.classList.toggle("hide-controls", !state.ctl);
+  const b = document.getElementById("toggle-classroom");
+  b.setAttribute("aria-pressed", String(on));
+  const c = document.getElementById("toggle-controls");
+  c.setAttribute("aria-pressed", String(Boolean(state.ctl)));
+  document.getElementById("controls").hidden = !state.ctl;
+}
+
+function toggleClassroom() {
+  const on = state.mode !== "class";
+  // Entering classroom mode hides the controls: the keyboard or clicker drives the lesson.
+  update({ mode: on ? "class" : "", ctl: on ? 0 : 1 });
+}
+
+function toggleControls() {
+  update({ ctl: state.ctl ? 0 : 1 });
+  apply();
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen?.();
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+function toggleHelp(show) {
+  const help = document.getElementById("help");
+  const open = show ?? help.hidden;
+  help.hidden = !open;
+  document.getElementById("toggle-help").setAttribute("aria-expanded", String(open));
+  if (open) document.getElementById("help-close").focus();
+}
+
+function typing(target) {
+  return target.closest?.("input, select, textarea, dialog, [contenteditable]") !== null;
+}
+
+function onKey(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+  if (e.target.closest?.("button") && (e.key === " " || e.key === "Enter")) return;
+  const key = e.key;
+  let handled = true;
+  if (key === "PageDown") hooks.goStep(state.step + 1);
+  else if (key === "PageUp") hooks.goStep(state.step - 1);
+  else if (hooks.viewKey(e)) handled = true;
+  else if (key === "ArrowRight") hooks.goStep(state.step + 1);
+  else if (key === "ArrowLeft") hooks.goStep(state.step - 1);
+  else if (/^[0-9]$/.test(key)) hooks.goStep(key === "0" ? 10 : Number(key));
+  else if (key === "k" || key === "K") toggleClassroom();
+  else if (key === "c" || key === "C") toggleControls();
+  else if (key === "f" || key === "F") toggleFullscreen();
+  else if (key === "?") toggleHelp();
+  else if (key === "Escape") toggleHelp(false);
+  else handled = false;
+  if (handled) e.preventDefault();
+}
+
+export function init(h) {
+  hooks = h;
+  const list = document.getElementById("key-list");
+  for (const [k, what] of KEYS) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = what;
+    list.append(dt, dd);
+  }
+  document.getElementById("toggle-classroom").addEventListener("click", toggleClassroom);
+  document.getElementById("toggle-controls").addEventListener("click", toggleControls);
+  document.getElementById("toggle-fullscreen").addEventListener("click", toggleFullscreen);
+  document.getElementById("toggle-help").addEventListener("click", () => toggleHelp());
+  document.getElementById("help-close").addEventListener("click", () => toggleHelp(false));
+  document.addEventListener("keydown", onKey);
+  apply();
+}

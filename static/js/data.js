@@ -1,0 +1,97 @@
+// The conv layer the views share: ONE POST /api/conv per change of picture, filters or
+// geometry, decoded once. Views read `current` and never fetch the layer themselves.
+import { api, decode, withImage } from "./api.js";
+import { kernelOf, state } from "./state.js";
+
+export let current = null; // the decoded conv response (see decodeConv)
+export let catalog = { samples: [], presets: [], models: [] };
+let inflight = null;
+
+/** The conv body of the current state (also used by exports and checks). */
+export function convBody(s = state) {
+  return {
+    image_id: s.img, size: s.size, filters: s.f.map((t) => kernelOf(t, s.k)),
+    stride: s.s, padding: s.p, dilation: s.d, pool: { op: "max", size: 2, stride: 2 },
+  };
+}
+
+function split(ta) {
+  const { data, shape } = decode(ta);
+  const [h, w] = shape;
+  const rows = [];
+  for (let r = 0; r < h; r++) rows.push(Array.from(data.subarray(r * w, (r + 1) * w)));
+  return { data, h, w, rows };
+}
+
+/** Decode the conv response: pixels as float32 in [0, 1] (exactly the server's), maps. */
+export function decodeConv(body, res) {
+  const img = decode(res.image);
+  const [S] = img.shape;
+  const x = new Float32Array(img.data.length);
+  for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255; // float32 u/255, as the engine
+  const filters = res.filters.map((f) => {
+    const w = decode(f.weights);
+    return { label: f.label, w: w.data, k: w.shape[0], bias: f.bias, tile: decode(f.tile).data };
+  });
+  return { body, geometry: res.geometry, S, u8: img.data, x, filters,
+    maps: res.maps.map(split), relu: res.relu.map(split), pooled: res.pooled.map(split) };
+}
+
+/** Fetch the layer for the current state; resolves to the decoded data (latest call wins). */
+export async function loadConv() {
+  const body = convBody();
+  const key = JSON.stringify(body);
+  if (current && JSON.stringify(current.body) === key) return current;
+  if (inflight && inflight.key === key) return inflight.promise;
+  inflight?.controller.abort();
+  const controller = new AbortController();
+  const promise = withImage("/api/conv", body, { signal: controller.signal })
+    .then((res) => {
+      current = decodeConv(body, res);
+      return current;
+    })
+    .finally(() => { if (inflight?.key === key) inflight = null; });
+  inflight = { key, controller, promise };
+  return promise;
+}
+
+/** Samples, presets and models: fetched once, at start. */
+export async function loadCatalog() {
+  const [samples, presets, models] = await Promise.all([
+    api("/api/samples"), api("/api/presets?size=5"), api("/api/models")]);
+  catalog = { samples: samples.samples, presets: presets.presets, models: models.models };
+  return catalog;
+}
+
+/** One output position's dot product, computed here from the same float32 numbers as the
+ * engine's conv_step (products rounded to float32, sums in float64), so it equals
+ * POST /api/conv/step. pos = row·Wo + col. */
+export function stepAt(d, fi, pos) {
+  const { stride, padding, dilation, output } = d.geometry;
+  const Wo = output[1];
+  const row = Math.floor(pos / Wo), col = pos % Wo;
+  const f = d.filters[fi];
+  const k = f.k, S = d.S;
+  const top = row * stride - padding, left = col * stride - padding;
+  const n = k * k * 3;
+  const patch = new Float32Array(n), products = new Float32Array(n);
+  const sums = [0, 0, 0];
+  for (let i = 0; i < k; i++) {
+    const r = top + i * dilation;
+    for (let j = 0; j < k; j++) {
+      const c = left + j * dilation;
+      const inside = r >= 0 && r < S && c >= 0 && c < S;
+      for (let ch = 0; ch < 3; ch++) {
+        const at = (i * k + j) * 3 + ch;
+        const p = inside ? d.x[(r * S + c) * 3 + ch] : 0;
+        patch[at] = p;
+        products[at] = Math.fround(f.w[at] * p);
+        sums[ch] += products[at];
+      }
+    }
+  }
+  const channelSums = sums.map(Math.fround);
+  const value = Math.fround(sums[0] + sums[1] + sums[2] + Math.fround(f.bias));
+  return { row, col, top, left, k, dilation, patch, weights: f.w, products, channelSums,
+    bias: Math.fround(f.bias), value };
+}

@@ -1,0 +1,112 @@
+// The guided lesson: ten steps, each a live view with a title and a few plain sentences.
+// Texts are functions of the live numbers (picture size, filters, geometry), so what the
+// teacher says matches what the screen shows.
+
+const n = (v) => Number(v).toLocaleString("en-US");
+
+export const STEPS = [
+  {
+    view: "volume", short: "Volume",
+    title: "A picture is a volume of numbers",
+    text: (c) => [
+      `To the computer this picture is ${c.S} × ${c.S} × 3 = ${n(c.S * c.S * 3)} numbers: a height, a width, and three colour channels (red, green, blue), each pixel's brightness between 0 and 1.`,
+      "A convolutional network keeps that shape. It reads the picture as a volume, not as one long list, so pixels that are neighbours stay neighbours.",
+    ],
+  },
+  {
+    view: "stepper", short: "Slide",
+    title: "A filter slides over it: one dot product per position",
+    text: (c) => [
+      `The filter is a small volume of weights, ${c.k} × ${c.k} × 3: as deep as the picture. At each position, each of the ${c.k * c.k * 3} pixel values under it is multiplied by the weight at the same place.`,
+      "The products are added up (per channel, then together) and the bias is added: that single number is the output here. Press Space to play, ← → to step, or click a pixel.",
+    ],
+  },
+  {
+    view: "stepper", short: "Map", emphasis: "formula",
+    title: "Every position gives one number: a feature map",
+    text: (c) => [
+      `Sliding the filter to every place where it fits fills a map. Along one side a ${c.k}-wide filter fits ${c.S} − ${c.k} + 1 = ${c.S - c.k + 1} times, so with no padding the map is ${c.S - c.k + 1} × ${c.S - c.k + 1}.`,
+      "Padding P adds a border of zeros; stride S is how far the filter jumps: output = (W − F + 2P)/S + 1. Change them and watch the map and the formula.",
+    ],
+  },
+  {
+    view: "layer", short: "Layer",
+    title: "A conv layer is a set of filters",
+    text: (c) => [
+      `One filter looks for one thing. A conv layer applies several independent filters to the same picture and stacks their maps: ${c.F} filters give ${c.F} maps of ${c.Ho} × ${c.Wo}, a ${c.Ho} × ${c.Wo} × ${c.F} volume.`,
+      "Each map after ReLU (negative values set to 0) and after 2 × 2 max pooling is shown beside it.",
+    ],
+  },
+  {
+    view: "sequence", short: "Stack",
+    title: "Conv layers in sequence",
+    text: () => [
+      "The output volume of one layer is the input of the next. So the next filters are as deep as that volume: after 6 maps, the filters are 5 × 5 × 6.",
+      "Here is the trained network on your picture: each layer's maps, and their shapes shrinking in width and height while growing in depth.",
+    ],
+  },
+  {
+    view: "training", short: "Learn",
+    title: "Filters start random and are learned",
+    text: () => [
+      "Nobody designs a network's filters. Training starts them as random noise; then, picture after picture, backpropagation nudges every weight to make the network's answers a little less wrong.",
+      "Drag the slider or press Play to watch the first-layer filters take shape, epoch by epoch, while the accuracy climbs.",
+    ],
+  },
+  {
+    view: "learned", short: "Filters",
+    title: "Trained first-layer filters: blobs and edges",
+    text: () => [
+      "After training, first-layer filters look like coloured blobs and oriented edges, much like the hand-made Sobel and colour filters.",
+      "Below, each learned filter (red, green and blue weights as colour; grey is zero) and what it finds in your picture.",
+    ],
+  },
+  {
+    view: "params", short: "Sharing",
+    title: "Parameter sharing and local connectivity",
+    text: (c) => [
+      `Each output looks only at a small patch (local connectivity), and every position uses the same weights (parameter sharing). So this layer needs just ${c.F} × (${c.k}·${c.k}·3 + 1) = ${n(c.paramsConv)} numbers.`,
+      `A fully connected layer giving the same ${c.Ho} × ${c.Wo} × ${c.F} outputs from all ${n(c.S * c.S * 3)} inputs would need ${n(c.paramsFc)}.`,
+    ],
+  },
+  {
+    view: "pooling", short: "Pool",
+    title: "Pooling shrinks each map",
+    text: (c) => [
+      `Max pooling slides a 2 × 2 window, stride 2, over each map (after ReLU) and keeps only the largest value: ${c.Ho} × ${c.Wo} becomes ${c.Hp} × ${c.Wp}.`,
+      "Each map is pooled on its own, so the depth stays the same. The strongest responses survive; their exact positions blur a little.",
+    ],
+  },
+  {
+    view: "network", short: "Network",
+    title: "The whole network: CONV → RELU → POOL … → FC",
+    text: () => [
+      "A typical CNN repeats CONV → RELU, with a POOL now and then, and ends with fully connected layers that turn the last volume into one score per class.",
+      "This network was trained by Convscope's own engine on CIFAR-10. Its guess for your picture is below (it knows 32 × 32 photos of ten kinds of things).",
+    ],
+  },
+];
+
+/** Numbers the texts use, from the conv data (or sensible values before it arrives). */
+export function context(d, state) {
+  const g = d?.geometry;
+  return {
+    S: state.size, k: g ? g.kernel[0] : state.k, F: g ? g.filters : state.f.length,
+    Ho: g ? g.output[0] : state.size - state.k + 1, Wo: g ? g.output[1] : state.size - state.k + 1,
+    Hp: g ? g.pooled[0] : "?", Wp: g ? g.pooled[1] : "?",
+    paramsConv: g ? g.params.conv : 0, paramsFc: g ? g.params.fully_connected : 0,
+  };
+}
+
+/** Fill the lesson header for step i (1-based). */
+export function renderText(i, ctx) {
+  const step = STEPS[i - 1];
+  document.getElementById("step-count").textContent = `Step ${i} of ${STEPS.length}`;
+  document.getElementById("step-title").textContent = step.title;
+  const body = document.getElementById("step-body");
+  body.replaceChildren(...step.text(ctx).map((t) => {
+    const p = document.createElement("p");
+    p.textContent = t;
+    return p;
+  }));
+}

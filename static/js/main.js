@@ -1,0 +1,163 @@
+// Wires the page: state ⇄ URL, the lesson's steps, the views, errors in plain words.
+import * as classroom from "./classroom.js";
+import { current, loadCatalog, loadConv } from "./data.js";
+import * as exportsUi from "./exports.js";
+import * as filters from "./filters.js";
+import * as input from "./input.js";
+import * as layer from "./layer.js";
+import { context, renderText, STEPS } from "./lesson.js";
+import * as network from "./network.js";
+import * as params from "./params.js";
+import * as pooling from "./pooling.js";
+import { readUrl, state, subscribe, update } from "./state.js";
+import * as stepper from "./stepper.js";
+import * as training from "./training.js";
+import * as volume from "./volume.js";
+
+const VIEWS = {
+  volume, stepper, layer, params, pooling: { render: pooling.render, key: pooling.key, stop: pooling.stop },
+  sequence: { render: network.renderSequence },
+  network: { render: network.render },
+  training: { render: training.render, key: training.key, stop: training.stop },
+  learned: { render: training.renderLearned },
+};
+const NEEDS_CONV = new Set(["volume", "stepper", "layer", "params", "pooling", "learned"]);
+const LAYER_KEYS = ["img", "size", "k", "f", "s", "p", "d"];
+const sections = {};
+
+/** Show an error in plain words; it goes away by itself or on a click. */
+export function showError(e) {
+  if (e?.name === "AbortError") return;
+  console.warn(e); // eslint-disable-line no-console
+  const toast = document.getElementById("toast");
+  toast.replaceChildren();
+  const strong = document.createElement("strong");
+  strong.textContent = e.title && e.title !== e.detail ? `${e.title}. ` : "";
+  toast.append(strong, e.detail || e.message || String(e));
+  toast.hidden = false;
+  clearTimeout(showError.timer);
+  showError.timer = setTimeout(() => { toast.hidden = true; }, 9000);
+}
+
+const viewName = () => STEPS[state.step - 1].view;
+
+function section(name) {
+  if (!sections[name]) {
+    const el = document.createElement("section");
+    el.className = `view view-${name}`;
+    el.dataset.view = name;
+    document.getElementById("views").append(el);
+    sections[name] = el;
+  }
+  return sections[name];
+}
+
+let refreshToken = 0;
+/** Draw the current step's view with fresh data. */
+async function refresh() {
+  const name = viewName();
+  const token = ++refreshToken;
+  const el = section(name);
+  for (const [n, s] of Object.entries(sections)) s.hidden = n !== name;
+  document.body.dataset.view = name;
+  document.body.dataset.emphasis = STEPS[state.step - 1].emphasis || "";
+  renderText(state.step, context(current, state));
+  document.getElementById("busy").hidden = false;
+  try {
+    const d = NEEDS_CONV.has(name) ? await loadConv() : await loadConv().catch(() => current);
+    if (token !== refreshToken) return;
+    renderText(state.step, context(d, state));
+    await VIEWS[name].render(el, d);
+    filters.sync();
+    document.body.dataset.ready = "1";
+  } catch (e) {
+    if (token !== refreshToken) return;
+    if (e.type === "/problems/unknown-image" && state.img !== "sample-stripes") {
+      showError({ title: "Picture not found", detail: "The server no longer has this picture (it was uploaded elsewhere or cleaned up), so here is a built-in one. Upload it again to use it." });
+      update({ img: "sample-stripes" });
+    } else showError(e);
+  } finally {
+    if (token === refreshToken) document.getElementById("busy").hidden = true;
+    syncNav();
+  }
+}
+
+let refreshTimer = 0;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 30);
+}
+
+function buildNav() {
+  const list = document.getElementById("step-list");
+  STEPS.forEach((s, i) => {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = `${i + 1} ${s.short}`;
+    b.dataset.step = i + 1;
+    b.setAttribute("aria-label", `Step ${i + 1}: ${s.title}`);
+    b.addEventListener("click", () => goStep(i + 1));
+    li.append(b);
+    list.append(li);
+  });
+  document.getElementById("prev-step").addEventListener("click", () => goStep(state.step - 1));
+  document.getElementById("next-step").addEventListener("click", () => goStep(state.step + 1));
+}
+
+function syncNav() {
+  for (const b of document.querySelectorAll("#step-list button")) {
+    const on = Number(b.dataset.step) === state.step;
+    b.classList.toggle("current", on);
+    if (on) b.setAttribute("aria-current", "step");
+    else b.removeAttribute("aria-current");
+  }
+  document.getElementById("prev-step").disabled = state.step <= 1;
+  document.getElementById("next-step").disabled = state.step >= STEPS.length;
+}
+
+export function goStep(i) {
+  if (i < 1 || i > STEPS.length) return;
+  VIEWS[viewName()].stop?.();
+  update({ step: i });
+}
+
+/** Keys of the current view first (stepping, playing), then the page's (classroom.js). */
+function viewKey(e) {
+  const v = VIEWS[viewName()];
+  return v.key ? v.key(e) : false;
+}
+
+subscribe((changed) => {
+  if (changed.has("mode")) classroom.apply();
+  if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
+      changed.has("fi") || changed.has("model") || changed.has("ctl")) {
+    refreshSoon();
+  } else if (changed.has("pos") && viewName() === "stepper") stepper.show();
+  else if (changed.has("pp") && viewName() === "pooling") pooling.show();
+  else if (changed.has("ep") && viewName() === "training") {
+    training.render(section("training")).catch(showError);
+  }
+  filters.sync();
+  input.sync();
+});
+
+async function start() {
+  readUrl();
+  classroom.init({ goStep, viewKey, refresh: refreshSoon });
+  buildNav();
+  input.init(showError);
+  exportsUi.init(showError);
+  window.addEventListener("unhandledrejection", (ev) => { ev.preventDefault(); showError(ev.reason); });
+  try {
+    await loadCatalog();
+  } catch (e) {
+    showError(e);
+  }
+  filters.init(showError);
+  input.sync();
+  await refresh();
+  window.convscope = { state, update, current: () => current, stats: (await import("./player.js")).stats };
+}
+
+start();

@@ -1,0 +1,101 @@
+// Shared Plotly helpers: the theme (normal or classroom), layouts, heatmaps, pictures.
+// Every view draws with Plotly.react (cheap re-renders), never newPlot in a loop.
+import { colorscale } from "./colors.js";
+
+const Plotly = window.Plotly;
+export { Plotly };
+
+/** Sizes that depend on classroom mode: big type and thick lines for a projector. */
+export function theme() {
+  const big = document.body.classList.contains("classroom");
+  return {
+    big,
+    font: big ? 20 : 13,
+    title: big ? 24 : 15,
+    line: big ? 5 : 3,
+    thin: big ? 2.5 : 1.5,
+    ink: "#111",
+    accent: "#e6007e", // magenta: not confusable with the blue/red of the maps
+    muted: "#d9d9d9",
+  };
+}
+
+export const CONFIG = {
+  displaylogo: false,
+  responsive: true,
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
+  toImageButtonOptions: { format: "png", scale: 2 },
+};
+
+/** A layout for a square-pixel picture/map plot: y down, equal axes, no grid. */
+export function mapLayout({ title = "", h, w, pad = 0, colorbar = true, height } = {}) {
+  const t = theme();
+  const axis = { showgrid: false, zeroline: false, ticks: "", showticklabels: false,
+    constrain: "domain", fixedrange: true };
+  return {
+    title: { text: title, font: { size: t.title }, y: 0.98, yanchor: "top" },
+    font: { size: t.font, color: t.ink, family: "Inter, Segoe UI, Arial, sans-serif" },
+    margin: { l: 8, r: colorbar ? 8 : 8, t: title ? t.title + 22 : 8, b: 8 },
+    xaxis: { ...axis, range: [-pad - 0.5, w + pad - 0.5] },
+    yaxis: { ...axis, range: [h + pad - 0.5, -pad - 0.5], scaleanchor: "x" },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#fff",
+    height,
+    autosize: true,
+    dragmode: false,
+    hoverlabel: { font: { size: t.font } },
+    shapes: [],
+  };
+}
+
+/** A heatmap trace with a fixed colour range and a colourbar (the legend that doesn't jump). */
+export function heatmap(z, { scale = "viridis", zmin, zmax, showscale = true, hover = "%{z:.2f}",
+  name = "" } = {}) {
+  const t = theme();
+  return {
+    type: "heatmap", z, zmin, zmax, name, colorscale: colorscale(scale), showscale,
+    zsmooth: false, hovertemplate: `row %{y}, col %{x}<br>${hover}<extra>${name}</extra>`,
+    colorbar: { thickness: t.big ? 22 : 14, len: 0.9, tickfont: { size: t.font - 1 },
+      outlinewidth: 0, tickformat: ".2f" },
+  };
+}
+
+/** A data: URL of RGB pixels (u1, H×W×3): the fastest way to show a picture in Plotly. */
+export function pictureUrl(u8, h, w) {
+  const canvas = document.createElement("canvas");
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  for (let i = 0, j = 0; i < h * w; i++, j += 3) {
+    img.data[4 * i] = u8[j];
+    img.data[4 * i + 1] = u8[j + 1];
+    img.data[4 * i + 2] = u8[j + 2];
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL("image/png");
+}
+
+/** Plotly image trace of a picture (data: URL), one unit per pixel. */
+export function picture(source, name = "picture") {
+  return { type: "image", source, x0: 0, y0: 0, dx: 1, dy: 1, name,
+    hovertemplate: "row %{y}, col %{x}<extra></extra>" };
+}
+
+/** A rectangle shape around cells [r0..r1] × [c0..c1]. */
+export function cellRect(r0, c0, r1, c1, { color, width, fill = "rgba(0,0,0,0)", dash } = {}) {
+  const t = theme();
+  return { type: "rect", xref: "x", yref: "y", x0: c0 - 0.5, x1: c1 + 0.5, y0: r0 - 0.5,
+    y1: r1 + 0.5, line: { color: color || t.accent, width: width ?? t.line, dash },
+    fillcolor: fill, layer: "above" };
+}
+
+/** Draw (or cheaply redraw) a figure. */
+export function draw(el, data, layout) {
+  return Plotly.react(el, data, layout, CONFIG);
+}
+
+export function fmt(v) {
+  return Number.isFinite(v) ? v.toFixed(2).replace("-0.00", "0.00") : "–";
+}

@@ -1,0 +1,130 @@
+// Step 9: max pooling, step by step: the 2×2 window on the ReLU'd map, its four values, the
+// max (kept), and the pooled map filling in. Same numbers as POST /api/pool/step.
+import { paint } from "./colors.js";
+import { makePlayer } from "./player.js";
+import { cellRect, draw, fmt, heatmap, mapLayout, Plotly, theme } from "./plots.js";
+import { state, update } from "./state.js";
+
+let ui = null, d = null, drawn = "";
+const fi = () => Math.min(state.fi, (d?.filters.length || 1) - 1);
+
+/** One pooled position's window (as pool_step): values, max, argmax (row-major first). */
+export function poolAt(data, f, pp) {
+  const { size, stride } = data.body.pool;
+  const r = data.relu[f], p = data.pooled[f];
+  const row = Math.floor(pp / p.w), col = pp % p.w;
+  const top = row * stride, left = col * stride;
+  const values = [];
+  let best = -Infinity, arg = [top, left];
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < size; j++) {
+      const v = r.data[(top + i) * r.w + left + j];
+      values.push(v);
+      if (v > best) { best = v; arg = [top + i, left + j]; }
+    }
+  }
+  return { row, col, top, left, size, values, value: best, argmax: arg };
+}
+
+function build(el) {
+  el.innerHTML = `<div class="pooling">
+      <div class="plot" id="pool-in" aria-label="The feature map after ReLU with the pooling window"></div>
+      <div class="pool-mid"><p class="col-title">Window</p><div class="grid pool-grid" id="pool-grid"
+        role="img" aria-label="The window's values"></div>
+        <p class="math-total">max = <span class="value" id="pool-value"></span></p></div>
+      <div class="plot" id="pool-out" aria-label="The pooled map filling in"></div>
+    </div><p class="sr-only" aria-live="polite" id="pool-live"></p>`;
+  const player = makePlayer({
+    name: "Pooling", count: () => (d ? d.pooled[fi()].h * d.pooled[fi()].w : 1),
+    get: () => state.pp, set: (p) => update({ pp: p }), speed: () => state.speed,
+    setSpeed: (n) => update({ speed: n }), onStop: announce,
+    describe: (p) => (d ? `row ${Math.floor(p / d.pooled[fi()].w)}, col ${p % d.pooled[fi()].w} · ${p + 1} of ${d.pooled[fi()].h * d.pooled[fi()].w}` : ""),
+  });
+  el.prepend(player.el);
+  ui = { player, input: el.querySelector("#pool-in"), output: el.querySelector("#pool-out"),
+    grid: el.querySelector("#pool-grid"), value: el.querySelector("#pool-value"),
+    live: el.querySelector("#pool-live") };
+}
+
+function shapesIn(st) {
+  const t = theme();
+  return [cellRect(st.top, st.left, st.top + st.size - 1, st.left + st.size - 1, { width: t.line }),
+    cellRect(st.argmax[0], st.argmax[1], st.argmax[0], st.argmax[1], { color: "#fff", width: t.thin, dash: "dot" })];
+}
+
+function shapesOut(st, h, w) {
+  const t = theme();
+  const hide = { color: "rgba(0,0,0,0)", width: 0, fill: "#ececec" };
+  return [st.col + 1 < w ? cellRect(st.row, st.col + 1, st.row, w - 1, hide) : cellRect(0, 0, -1, -1, hide),
+    st.row + 1 < h ? cellRect(st.row + 1, 0, h - 1, w - 1, hide) : cellRect(0, 0, -1, -1, hide),
+    cellRect(st.row, st.col, st.row, st.col, { width: t.line })];
+}
+
+function move(gd, shapes) {
+  const upd = {};
+  shapes.forEach((s, i) => { for (const k of ["x0", "x1", "y0", "y1"]) upd[`shapes[${i}].${k}`] = s[k]; });
+  return Plotly.relayout(gd, upd);
+}
+
+function announce() {
+  if (!d) return;
+  const st = poolAt(d, fi(), clampPos());
+  ui.live.textContent = `Pooled row ${st.row}, column ${st.col}: the max of ${st.values.map(fmt).join(", ")} is ${fmt(st.value)}`;
+}
+
+const clampPos = () => Math.min(state.pp, d.pooled[fi()].h * d.pooled[fi()].w - 1);
+
+export function show() {
+  if (!d || !ui) return;
+  const f = fi(), p = d.pooled[f];
+  const st = poolAt(d, f, clampPos());
+  move(ui.input, shapesIn(st));
+  move(ui.output, shapesOut(st, p.h, p.w));
+  ui.grid.replaceChildren();
+  ui.grid.style.setProperty("--k", st.size);
+  st.values.forEach((v, i) => {
+    const c = document.createElement("span");
+    c.textContent = fmt(v);
+    paint(c, "viridis", v, 0, ui.peak);
+    if (i === (st.argmax[0] - st.top) * st.size + (st.argmax[1] - st.left)) c.classList.add("max");
+    ui.grid.append(c);
+  });
+  ui.value.textContent = fmt(st.value);
+  ui.player.sync();
+  if (!ui.player.playing()) announce();
+}
+
+export function render(el, data) {
+  if (!ui || !el.contains(ui.player.el)) build(el);
+  d = data;
+  const key = `${JSON.stringify(d.body)}|${fi()}|${document.body.className}`;
+  if (key !== drawn) {
+    drawn = key;
+    const f = fi(), r = d.relu[f], p = d.pooled[f];
+    let peak = 0;
+    for (const v of r.data) peak = Math.max(peak, v);
+    ui.peak = peak || 1;
+    const st = poolAt(d, f, clampPos());
+    const inL = mapLayout({ title: `After ReLU ${r.h}×${r.w}: ${d.filters[f].label}`, h: r.h, w: r.w });
+    inL.shapes = shapesIn(st);
+    draw(ui.input, [heatmap(r.rows, { zmin: 0, zmax: ui.peak })], inL);
+    const outL = mapLayout({ title: `Max-pooled ${p.h}×${p.w}`, h: p.h, w: p.w });
+    outL.shapes = shapesOut(st, p.h, p.w);
+    draw(ui.output, [heatmap(p.rows, { zmin: 0, zmax: ui.peak })], outL);
+  }
+  show();
+}
+
+export function key(e) {
+  if (!ui) return false;
+  const w = d?.pooled[fi()].w || 1;
+  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: w, ArrowUp: -w };
+  if (e.key in moves) ui.player.step(moves[e.key]);
+  else if (e.key === " ") ui.player.toggle();
+  else if (e.key === "Home") ui.player.first();
+  else if (e.key === "End") ui.player.last();
+  else return false;
+  return true;
+}
+
+export const stop = () => ui?.player.stop();

@@ -1,0 +1,203 @@
+// The step-through, the heart of the lesson: the k×k×3 window moves over the picture; beside
+// it the dot product's numbers; the output map fills in cell by cell.
+// Per frame only the window and mask shapes move (Plotly.relayout of a few coordinates) and
+// the number grids change (DOM); the figures themselves are drawn once per layer.
+import { symmetric } from "./colors.js";
+import { stepAt } from "./data.js";
+import { makePlayer } from "./player.js";
+import { cellRect, draw, fmt, heatmap, mapLayout, picture, pictureUrl, Plotly, theme } from "./plots.js";
+import { state, update } from "./state.js";
+import { buildMath, setStep, setWeights } from "./stepgrids.js";
+
+let ui = null; // DOM, built once
+let d = null; // the conv data drawn
+let drawnKey = "";
+let pictureCache = { u8: null, url: "" };
+
+function build(el) {
+  el.innerHTML = `
+    <div class="stepper">
+      <div class="st-plots">
+        <div class="plot" id="st-input" aria-label="The picture with the filter's window"></div>
+        <div class="plot" id="st-output" aria-label="The output feature map filling in"></div>
+      </div>
+      <div class="st-math" id="st-math"></div>
+    </div>
+    <p class="formula big" id="st-formula"></p>
+    <p class="sr-only" aria-live="polite" id="st-live"></p>`;
+  const pick = document.createElement("label");
+  pick.className = "field inline";
+  pick.textContent = "Filter ";
+  const select = document.createElement("select");
+  select.id = "st-filter";
+  select.addEventListener("change", () => update({ fi: Number(select.value), pos: 0 }));
+  pick.append(select);
+  const strongest = document.createElement("button");
+  strongest.type = "button";
+  strongest.textContent = "Strongest response";
+  strongest.title = "Jump to the largest output value (S)";
+  strongest.addEventListener("click", jumpStrongest);
+  const player = makePlayer({
+    name: "Step-through",
+    count: () => (d ? d.maps[fi()].h * d.maps[fi()].w : 1),
+    get: () => state.pos,
+    set: (p) => update({ pos: p }),
+    speed: () => state.speed,
+    setSpeed: (n) => update({ speed: n }),
+    describe: (p) => {
+      if (!d) return "";
+      const w = d.maps[fi()].w;
+      return `row ${Math.floor(p / w)}, col ${p % w} · ${p + 1} of ${d.maps[fi()].h * w}`;
+    },
+    onStop: announce,
+    extra: [pick, strongest],
+  });
+  el.querySelector(".stepper").before(player.el);
+  ui = { el, player, select, input: el.querySelector("#st-input"),
+    output: el.querySelector("#st-output"), math: el.querySelector("#st-math"),
+    formula: el.querySelector("#st-formula"), live: el.querySelector("#st-live"), g: null };
+}
+
+const fi = () => Math.min(state.fi, (d?.filters.length || 1) - 1);
+
+function windowShapes(st) {
+  const t = theme();
+  const span = (st.k - 1) * st.dilation;
+  const shapes = [cellRect(st.top, st.left, st.top + span, st.left + span,
+    { width: t.line, fill: "rgba(230,0,126,0.12)" })];
+  if (st.dilation > 1) {
+    for (let i = 0; i < st.k; i++) {
+      for (let j = 0; j < st.k; j++) {
+        const r = st.top + i * st.dilation, c = st.left + j * st.dilation;
+        shapes.push(cellRect(r, c, r, c, { width: t.thin }));
+      }
+    }
+  }
+  return shapes;
+}
+
+function maskShapes(row, col, h, w) {
+  const t = theme();
+  const hide = { color: "rgba(0,0,0,0)", width: 0, fill: "#ececec" };
+  const rest = col + 1 <= w - 1 ? cellRect(row, col + 1, row, w - 1, hide) : cellRect(0, 0, -1, -1, hide);
+  const below = row + 1 <= h - 1 ? cellRect(row + 1, 0, h - 1, w - 1, hide) : cellRect(0, 0, -1, -1, hide);
+  return [rest, below, cellRect(row, col, row, col, { width: t.line })];
+}
+
+/** Move a figure's shapes from index `from` on, touching only coordinates (the fast path). */
+function moveShapes(gd, from, shapes) {
+  const upd = {};
+  shapes.forEach((s, i) => {
+    for (const key of ["x0", "x1", "y0", "y1"]) upd[`shapes[${from + i}].${key}`] = s[key];
+  });
+  return Plotly.relayout(gd, upd);
+}
+
+function drawFigures() {
+  const g = d.geometry, f = fi(), m = d.maps[f], filt = d.filters[f];
+  const P = g.padding, S = d.S;
+  if (pictureCache.u8 !== d.u8) pictureCache = { u8: d.u8, url: pictureUrl(d.u8, S, S) };
+  const st = stepAt(d, f, Math.min(state.pos, m.h * m.w - 1));
+  const t = theme();
+  const inLayout = mapLayout({ title: `Picture ${S}×${S}×3${P ? `, padding ${P}` : ""}`, h: S, w: S, pad: P,
+    colorbar: false });
+  inLayout.shapes = [
+    { type: "rect", x0: -P - 0.5, x1: S + P - 0.5, y0: -P - 0.5, y1: S + P - 0.5, layer: "below",
+      fillcolor: "#f0f0f0", line: { color: "#777", width: P ? t.thin : 0, dash: "dot" } },
+    ...windowShapes(st)];
+  draw(ui.input, [picture(pictureCache.url)], inLayout);
+  const range = symmetric(m.data);
+  const outLayout = mapLayout({ title: `Feature map ${m.h}×${m.w}: ${filt.label}`, h: m.h, w: m.w });
+  outLayout.shapes = maskShapes(st.row, st.col, m.h, m.w);
+  draw(ui.output, [heatmap(m.rows, { scale: "diverging", zmin: -range, zmax: range, name: filt.label })],
+    outLayout);
+  if (!ui.bound) {
+    ui.input.on("plotly_click", (ev) => clickInput(ev.points[0]));
+    ui.output.on("plotly_click", (ev) => clickOutput(ev.points[0]));
+    ui.bound = true;
+  }
+  if (!ui.g || ui.g.k !== filt.k) ui.g = buildMath(ui.math, filt.k);
+  setWeights(ui.g, filt.w);
+  ui.range = range;
+  ui.formula.textContent = `Output size = (W − F + 2P)/S + 1 = ${g.formula}` +
+    (g.dilation > 1 ? `   (F = ${(filt.k - 1) * g.dilation + 1}: the dilated ${filt.k}×${filt.k} filter spans that many pixels)` : "");
+}
+
+function clickOutput(pt) {
+  const m = d.maps[fi()];
+  update({ pos: Math.round(pt.y) * m.w + Math.round(pt.x) });
+  ui.player.stop();
+}
+
+function clickInput(pt) {
+  // The output position whose window is centred nearest the clicked pixel.
+  const g = d.geometry, m = d.maps[fi()], k = d.filters[fi()].k;
+  const half = ((k - 1) * g.dilation) / 2;
+  const clampTo = (v, n) => Math.min(n - 1, Math.max(0, v));
+  const row = clampTo(Math.round((Math.round(pt.y) + g.padding - half) / g.stride), m.h);
+  const col = clampTo(Math.round((Math.round(pt.x) + g.padding - half) / g.stride), m.w);
+  update({ pos: row * m.w + col });
+  ui.player.stop();
+}
+
+export function jumpStrongest() {
+  if (!d) return;
+  const data = d.maps[fi()].data;
+  let best = 0;
+  for (let i = 1; i < data.length; i++) if (data[i] > data[best]) best = i;
+  ui.player.stop();
+  update({ pos: best });
+}
+
+function announce() {
+  if (!d || !ui) return;
+  const st = stepAt(d, fi(), clampPos());
+  ui.live.textContent = `Row ${st.row}, column ${st.col}: ${st.channelSums.map(fmt).join(" + ")}` +
+    ` + bias ${fmt(st.bias)} = ${fmt(st.value)}`;
+}
+
+function clampPos() {
+  const m = d.maps[fi()];
+  return Math.min(state.pos, m.h * m.w - 1);
+}
+
+/** Fast path: show position state.pos (window, mask, numbers). */
+export function show() {
+  if (!d || !ui) return;
+  const f = fi(), m = d.maps[f];
+  const st = stepAt(d, f, clampPos());
+  moveShapes(ui.input, 1, windowShapes(st));
+  moveShapes(ui.output, 0, maskShapes(st.row, st.col, m.h, m.w));
+  setStep(ui.g, st, ui.range);
+  ui.player.sync();
+  if (!ui.player.playing()) announce();
+}
+
+/** Draw the step-through for conv data `data` (re-draws figures only when something changed). */
+export function render(el, data) {
+  if (!ui || !el.contains(ui.player.el)) build(el);
+  d = data;
+  ui.select.replaceChildren(...d.filters.map((f, i) => new Option(`${i + 1}. ${f.label}`, i)));
+  ui.select.value = String(fi());
+  const key = `${JSON.stringify(d.body)}|${fi()}|${document.body.className}`;
+  if (key !== drawnKey) {
+    drawFigures();
+    drawnKey = key;
+  }
+  show();
+}
+
+export function key(e) {
+  if (!ui) return false;
+  const m = d?.maps[fi()];
+  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: m?.w, ArrowUp: -(m?.w || 0) };
+  if (e.key in moves) ui.player.step(moves[e.key]);
+  else if (e.key === " ") ui.player.toggle();
+  else if (e.key === "Home") ui.player.first();
+  else if (e.key === "End") ui.player.last();
+  else if (e.key === "s" || e.key === "S") jumpStrongest();
+  else return false;
+  return true;
+}
+
+export const stop = () => ui?.player.stop();

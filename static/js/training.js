@@ -1,0 +1,149 @@
+// Steps 6 and 7: the trained network's first-layer filters, evolving from random noise over
+// the training epochs (slider + play), the training curves, and the final filters at work.
+import { api, decode, withImage } from "./api.js";
+import { decodeConv, current } from "./data.js";
+import * as layer from "./layer.js";
+import { modelInfo } from "./network.js";
+import { draw, Plotly, theme } from "./plots.js";
+import { state, update } from "./state.js";
+
+const filterCache = new Map(); // `${model}|${epoch}` → promise of the filters response
+const historyCache = new Map();
+let ui = null, epochs = [], timer = 0;
+
+function firstConv(m) { return m.layers.find((l) => l.kind === "conv").name; }
+
+function filtersAt(m, epoch) {
+  const key = `${m.name}|${epoch}`;
+  if (!filterCache.has(key)) {
+    const q = epoch < 0 ? "" : `&epoch=${epoch}`;
+    filterCache.set(key, api(`/api/models/${m.name}/filters?layer=${firstConv(m)}${q}`)
+      .catch((e) => { filterCache.delete(key); throw e; }));
+  }
+  return filterCache.get(key);
+}
+
+/** Tiles (F, k, k, 3) u1 as enlarged canvases (pixelated: every weight a crisp square). */
+function tiles(box, res) {
+  const { data, shape } = decode(res.tiles);
+  const [F, k] = shape;
+  while (box.children.length > F) box.lastChild.remove();
+  for (let f = 0; f < F; f++) {
+    let c = box.children[f];
+    if (!c) {
+      c = document.createElement("canvas");
+      c.width = k;
+      c.height = k;
+      c.setAttribute("role", "img");
+      c.setAttribute("aria-label", `Filter ${f + 1}`);
+      box.append(c);
+    }
+    const ctx = c.getContext("2d");
+    const img = ctx.createImageData(k, k);
+    for (let i = 0; i < k * k; i++) img.data.set([...data.subarray((f * k * k + i) * 3, (f * k * k + i) * 3 + 3), 255], 4 * i);
+    ctx.putImageData(img, 0, 0);
+  }
+}
+
+async function history(m) {
+  if (!historyCache.has(m.name)) historyCache.set(m.name, api(`/api/models/${m.name}/history`));
+  return historyCache.get(m.name);
+}
+
+function curves(gd, hist, epoch) {
+  const t = theme();
+  const e = hist.epochs;
+  const x = e.map((r) => r.epoch);
+  return draw(gd, [
+    { x, y: e.map((r) => r.val_acc), name: "accuracy (held-out)", line: { width: t.line, color: "#2166ac" } },
+    { x, y: e.map((r) => r.train_loss), name: "training loss", yaxis: "y2", line: { width: t.line, color: "#b2182b", dash: "dash" } },
+  ], {
+    font: { size: t.font, color: t.ink }, margin: { l: 60, r: 60, t: 30, b: 50 }, dragmode: false,
+    legend: { orientation: "h", y: 1.12 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    xaxis: { title: { text: "epoch" }, gridcolor: "#ddd", fixedrange: true },
+    yaxis: { tickformat: ".0%", range: [0, 1], gridcolor: "#ddd", fixedrange: true },
+    yaxis2: { overlaying: "y", side: "right", showgrid: false, fixedrange: true, rangemode: "tozero" },
+    shapes: [{ type: "line", x0: epoch, x1: epoch, yref: "paper", y0: 0, y1: 1, line: { color: "#e6007e", width: t.line } }],
+  });
+}
+
+function build(el) {
+  el.innerHTML = `<div class="training">
+    <div class="epoch-bar" role="group" aria-label="Training epochs">
+      <button type="button" id="ep-play" aria-label="Play the training (Space)">▶ Play</button>
+      <label class="field inline">Epoch <output id="ep-out">0</output>
+        <input type="range" id="ep-range" min="0" max="0" value="0" aria-label="Epoch"></label>
+    </div>
+    <div class="tiles" id="ep-tiles"></div>
+    <div class="plot" id="ep-curves" aria-label="Accuracy and loss over the epochs"></div></div>`;
+  ui = { el, range: el.querySelector("#ep-range"), out: el.querySelector("#ep-out"),
+    play: el.querySelector("#ep-play"), tiles: el.querySelector("#ep-tiles"), curves: el.querySelector("#ep-curves") };
+  ui.range.addEventListener("input", () => { stop(); update({ ep: epochs[Number(ui.range.value)] }); });
+  ui.play.addEventListener("click", () => (timer ? stop() : play()));
+}
+
+function play() {
+  let i = epochs.indexOf(state.ep);
+  if (i < 0 || i >= epochs.length - 1) i = -1;
+  ui.play.textContent = "❚❚ Pause";
+  timer = setInterval(() => {
+    i += 1;
+    if (i >= epochs.length) return stop();
+    update({ ep: epochs[i] });
+  }, 450);
+}
+
+export function stop() {
+  clearInterval(timer);
+  timer = 0;
+  if (ui) ui.play.textContent = "▶ Play";
+}
+
+/** Step 6. */
+export async function render(el) {
+  if (!ui || !el.contains(ui.range)) build(el);
+  const m = modelInfo();
+  const first = await filtersAt(m, -1);
+  epochs = first.epochs;
+  const ep = state.ep < 0 ? epochs.at(-1) : state.ep;
+  ui.range.max = String(epochs.length - 1);
+  ui.range.value = String(Math.max(0, epochs.indexOf(ep)));
+  ui.out.textContent = ep === 0 ? "0 (random start)" : `${ep} of ${epochs.at(-1)}`;
+  tiles(ui.tiles, await filtersAt(m, ep));
+  const hist = await history(m);
+  const gd = ui.curves;
+  if (gd.data && gd.dataset.model === m.name && gd.dataset.mode === document.body.className) {
+    Plotly.relayout(gd, { "shapes[0].x0": ep, "shapes[0].x1": ep });
+  } else {
+    await curves(gd, hist, ep);
+    gd.dataset.model = m.name;
+    gd.dataset.mode = document.body.className;
+  }
+  for (const e of epochs) filtersAt(m, e); // prefetch: playing is then instant
+}
+
+export function key(e) {
+  if (e.key === " ") { timer ? stop() : play(); return true; }
+  return false;
+}
+
+/** Step 7: the final filters, big, and their maps on the current picture. */
+export async function renderLearned(el) {
+  if (!el.querySelector(".learned")) {
+    el.innerHTML = `<div class="learned"><div class="learned-side"><div class="tiles big" id="learned-tiles"></div>
+      <button type="button" id="learned-use">Use these filters in the layer view</button></div>
+      <div class="plot" id="layer-plot-learned" aria-label="The learned filters applied to the picture"></div></div>`;
+    el.querySelector("#learned-use").addEventListener("click", () => {
+      const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
+      update({ f: Array.from({ length: Math.min(conv.output_shape[2], 8) }, (_, i) => `${m.name}.${conv.name}.${i}`), fi: 0, step: 4 });
+    });
+  }
+  const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
+  tiles(el.querySelector("#learned-tiles"), await filtersAt(m, -1));
+  const body = { ...(current?.body || {}), image_id: state.img, size: state.size, stride: 1, padding: 0, dilation: 1,
+    pool: { op: "max", size: 2, stride: 2 },
+    filters: Array.from({ length: Math.min(conv.output_shape[2], 6) }, (_, i) => ({ model: m.name, layer: conv.name, index: i })) };
+  const d = decodeConv(body, await withImage("/api/conv", body));
+  const { traces, layout } = layer.figure(d);
+  await draw(el.querySelector("#layer-plot-learned"), traces, layout);
+}
