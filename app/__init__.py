@@ -1,20 +1,62 @@
-"""Convscope's Flask application: `create_app()` builds it."""
+"""Convscope's Flask application: `create_app()` builds it.
 
-from flask import Flask
+Validation and the OpenAPI document (/api/openapi.json) both come from the pydantic
+models in app/schemas.py, through flask-openapi3.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from flask_compress import Compress
+from flask_openapi3 import Info, OpenAPI
+
+from app import config, problems
+from app.pictures import Pictures
+from app.store import make_store
 
 __version__ = "0.1.0"
 
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+       "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'self'")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=()")
+    return response
+
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = OpenAPI(__name__, template_folder="../templates", static_folder="../static",
+                  info=Info(title="Convscope API", version=__version__),
+                  security_schemes={},  # none; without it the document says null (invalid)
+                  doc_ui=False,  # no UI bundle (it would need outside assets): just the JSON
+                  validation_error_status=422, validation_error_model=problems.ProblemDetails,
+                  validation_error_callback=problems.validation_problem)
+    app.config.from_mapping(config.from_environment())
+    app.config["COMPRESS_MIMETYPES"] = ["application/json", "application/problem+json",
+                                        "text/csv", "text/html", "text/css",
+                                        "text/javascript", "application/javascript"]
     if test_config:
         app.config.update(test_config)
 
-    @app.get("/api/health")
-    def health() -> dict:
-        return {"status": "ok", "version": __version__}
+    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"])
+    app.extensions["store"] = store
+    app.extensions["pictures"] = Pictures(store)
+
+    problems.register(app)
+    app.after_request(_security_headers)
+    Compress(app)
 
     from app import pages
+    from app.api import conv, exports, health, images, models, presets
 
+    for module in (health, images, presets, conv, exports, models):
+        app.register_api(module.bp)
     app.register_blueprint(pages.bp)
+    app.add_url_rule("/api/openapi.json", "openapi", lambda: app.api_doc)
     return app

@@ -1,0 +1,1 @@
+"""JSON endpoints, one module per resource."""

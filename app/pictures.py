@@ -1,0 +1,55 @@
+"""The working picture of an image id: a built-in sample or an upload from the store.
+
+working(image_id, S) -> (S, S, 3) float32 in [0, 1], read-only and cached per worker:
+every step of a lesson asks for the same few pictures again and again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+
+import numpy as np
+from PIL import Image
+
+from app import imaging, samples
+from app.problems import ApiError
+from app.store import Store
+
+
+class Pictures:
+    def __init__(self, store: Store, cache_size: int = 64):
+        self.store = store
+        self._cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        self._size = cache_size
+        self._lock = Lock()
+
+    def image(self, image_id: str) -> Image.Image:
+        """The stored square picture (RGB, side ≤ 512); ApiError 404 if we don't have it."""
+        name = samples.sample_name(image_id)
+        if name is not None:
+            try:
+                return samples.render_sample(name)
+            except KeyError:
+                raise ApiError(404, "Unknown sample", f"There is no built-in picture {name!r}.",
+                              field="image_id", slug="unknown-image") from None
+        data = self.store.get(image_id)
+        if data is None:
+            raise ApiError(404, "Unknown image",
+                          "The server no longer has this picture; please upload it again.",
+                          field="image_id", slug="unknown-image")
+        return imaging.decode_stored(data)
+
+    def working(self, image_id: str, size: int) -> np.ndarray:
+        key = (image_id, size)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        x = imaging.working_array(self.image(image_id), size)
+        x.flags.writeable = False  # shared by every request of this worker
+        with self._lock:
+            self._cache[key] = x
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return x

@@ -1,0 +1,91 @@
+"""Errors as RFC 9457 problem details (application/problem+json), never a stack trace.
+
+A view raises ApiError(status, title, detail, field=…); Flask's own HTTP errors (404 route,
+405, 413 body too large) and request-validation errors come out in the same shape.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, json, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed",
+         413: "too-large", 415: "unsupported-media-type", 422: "unprocessable"}
+
+
+class ProblemDetails(BaseModel):
+    """The error body of every failing request."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None,
+                 slug: str | None = None):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.field = status, title, detail, field
+        self.type = f"/problems/{slug or SLUGS.get(status, 'error')}"
+
+
+def problem_response(p: ApiError) -> Response:
+    body = {"type": p.type, "title": p.title, "status": p.status, "detail": p.detail}
+    if p.field:
+        body["field"] = p.field
+    return Response(json.dumps(body), status=p.status, mimetype="application/problem+json")
+
+
+def _field(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
+
+
+def validation_problem(e: ValidationError) -> Response:
+    """flask-openapi3's hook: malformed JSON → 400; JSON that breaks the schema → 422."""
+    if request.mimetype == "application/json" and not _parses(request.get_data()):
+        return problem_response(
+            ApiError(400, "Malformed JSON", "The request body is not valid JSON."))
+    first = e.errors(include_url=False)[0]
+    field = _field(first["loc"])
+    message = first["msg"]
+    detail = f"{field}: {message}" if field else message
+    if len(e.errors()) > 1:
+        detail += f" (and {len(e.errors()) - 1} more problem(s))"
+    return problem_response(ApiError(422, "Invalid request", detail, field=field or None))
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _problem(p: ApiError) -> Response:
+        return problem_response(p)
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> Response:
+        if e.response is not None:  # already a response (a validation error made by the hook)
+            return e.response
+        status = e.code or 500
+        return problem_response(ApiError(status, e.name, e.description or e.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return problem_response(ApiError(500, "Internal Server Error",
+                                        "Something went wrong on our side; please try again."))
+
+
+def documented(*statuses: int) -> dict[str, dict]:
+    """The OpenAPI `responses` entry for these error statuses: a problem+json body each."""
+    content = {"application/problem+json": {"schema": ProblemDetails.model_json_schema()}}
+    return {str(s): {"description": SLUGS[s].replace("-", " "), "content": content}
+            for s in statuses}

@@ -1,0 +1,252 @@
+"""Request and response models: one declaration gives validation and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from flask_openapi3 import FileStorage
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.arrays import TypedArray
+
+IMAGE_ID = r"^([0-9a-f]{64}|sample-[a-z0-9_]{1,40})$"
+ImageId = Annotated[str, Field(pattern=IMAGE_ID, description="an upload's sha256 or sample-<name>")]
+Weight = Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]
+Size = Annotated[int, Field(ge=8, le=512, description="working size S: the picture is S×S")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Kernel(Strict):
+    """One filter: a preset, a trained network's filter, or hand-made weights (kh×kw×3)."""
+
+    preset: str | None = Field(None, max_length=40, examples=["sobel_x"])
+    size: int = Field(5, ge=1, le=15, description="a preset's size (odd)")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="the random preset's seed")
+    model: str | None = Field(None, max_length=40, examples=["lenet"])
+    layer: str = Field("conv1", max_length=40)
+    index: int = Field(0, ge=0, le=1023)
+    epoch: int | None = Field(None, ge=0, le=1000, description="a model's filter after epoch E")
+    weights: list[list[list[Weight]]] | None = Field(
+        None, min_length=1, max_length=15, description="kh×kw×3 nested lists")
+    bias: Weight = 0.0
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Kernel:
+        given = [k for k in ("preset", "model", "weights") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of preset, model or weights")
+        return self
+
+
+class Pool(Strict):
+    op: Literal["max", "avg"] = "max"
+    size: int = Field(2, ge=1, le=8)
+    stride: int = Field(2, ge=1, le=8)
+
+
+class ConvBody(Strict):
+    image_id: ImageId
+    size: Size = 32
+    filters: list[Kernel] = Field(min_length=1, max_length=16)
+    stride: int = Field(1, ge=1, le=16)
+    padding: int = Field(0, ge=0, le=16)
+    dilation: int = Field(1, ge=1, le=8)
+    pool: Pool = Pool()
+
+
+class StepBody(ConvBody):
+    filter: int = Field(0, ge=0, le=15, description="which of the filters")
+    row: int = Field(ge=0, le=1023)
+    col: int = Field(ge=0, le=1023)
+
+
+class GifBody(ConvBody):
+    filter: int = Field(0, ge=0, le=15)
+    frames: int = Field(120, ge=2, le=400, description="animation frames (positions are sampled)")
+
+
+class CsvBody(ConvBody):
+    filter: int = Field(0, ge=0, le=15)
+    stage: Literal["maps", "relu", "pooled"] = "maps"
+
+
+class Geometry(BaseModel):
+    input: list[int]
+    kernel: list[int]
+    filters: int
+    stride: int
+    padding: int
+    dilation: int
+    output: list[int]
+    formula: str
+    params: dict[str, int]
+    pooled: list[int]
+
+
+class FilterOut(BaseModel):
+    label: str
+    weights: TypedArray
+    bias: float
+    tile: TypedArray
+
+
+class ConvResponse(BaseModel):
+    geometry: Geometry
+    image: TypedArray
+    filters: list[FilterOut]
+    maps: list[TypedArray]
+    relu: list[TypedArray]
+    pooled: list[TypedArray]
+
+
+class Window(BaseModel):
+    top: int
+    left: int
+    rows: list[int]
+    cols: list[int]
+
+
+class StepResponse(BaseModel):
+    window: Window
+    patch: list[list[list[float]]]
+    weights: list[list[list[float]]]
+    products: list[list[list[float]]]
+    channel_sums: list[float]
+    bias: float
+    value: float
+
+
+class PoolStepResponse(BaseModel):
+    window: Window
+    values: list[list[float]]
+    value: float
+    argmax: list[int] | None
+
+
+class UploadForm(BaseModel):
+    image: FileStorage
+
+
+class UploadResponse(BaseModel):
+    image_id: str
+    width: int
+    height: int
+    format: str
+
+
+class ImagePath(BaseModel):
+    image_id: ImageId
+
+
+class SizeQuery(BaseModel):
+    size: Size = 32
+
+
+class Sample(BaseModel):
+    image_id: str
+    title: str
+    description: str
+
+
+class SamplesResponse(BaseModel):
+    samples: list[Sample]
+
+
+class PresetQuery(BaseModel):
+    size: int = Field(5, ge=1, le=15)
+
+
+class Preset(BaseModel):
+    name: str
+    title: str
+    description: str
+    weights: list[list[list[float]]]
+    bias: float
+
+
+class PresetsResponse(BaseModel):
+    presets: list[Preset]
+
+
+class ModelPath(BaseModel):
+    name: str = Field(max_length=40)
+
+
+class PredictBody(Strict):
+    image_id: ImageId
+
+
+class LayerInfo(BaseModel):
+    name: str
+    kind: str
+    output_shape: list[int]
+    params: int
+
+
+class ModelInfo(BaseModel):
+    name: str
+    title: str
+    dataset: str
+    classes: list[str]
+    input: list[int]
+    layers: list[LayerInfo]
+    total_params: int
+    accuracy: float | None
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+
+
+class Activation(BaseModel):
+    layer: str
+    kind: str
+    shape: list[int]
+    maps: list[TypedArray] | TypedArray
+
+
+class PredictResponse(BaseModel):
+    classes: list[str]
+    probabilities: list[float]
+    activations: list[Activation]
+
+
+class FiltersQuery(BaseModel):
+    layer: str = Field("conv1", max_length=40)
+    epoch: int | None = Field(None, ge=0, le=1000)
+
+
+class FiltersResponse(BaseModel):
+    layer: str
+    epoch: int | None
+    epochs: list[int]
+    shape: list[int]
+    weights: TypedArray
+    tiles: TypedArray
+
+
+class EpochRecord(BaseModel):
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    seconds: float
+
+
+class HistoryResponse(BaseModel):
+    epochs: list[EpochRecord]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+def file_response(mimetype: str, description: str) -> dict:
+    """An OpenAPI 200 response that is a file (PNG, GIF, CSV), not JSON."""
+    return {"description": description,
+            "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}}}

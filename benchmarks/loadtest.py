@@ -1,0 +1,183 @@
+"""Load test on loopback: gunicorn with N workers, C concurrent clients mixing the lesson's calls.
+
+    python -m benchmarks.loadtest [--workers 4] [--clients 50] [--seconds 60] [--think 0.25]
+
+Each client is a closed loop: send one request, wait for its answer, think for a random
+time (exponential, mean --think seconds: a student stepping, clicking, uploading), repeat.
+The clients run in separate processes so they don't share the server's cores' GIL with it;
+they do share the machine's cores with the server, which makes the figures pessimistic.
+Prints p50/p95/p99 per endpoint, errors, throughput, and the issue's targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import urllib3
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = ["sobel_x", "sobel_y", "gaussian_blur", "laplacian", "red", "blue"]
+MIX = {"step": 45, "conv32": 20, "pool_step": 10, "predict": 10, "image": 10, "upload": 5}
+TARGETS = {"step": 20.0, "conv32": 50.0, "predict": 100.0}  # p95, milliseconds
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def picture(seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
+    env = {**os.environ, "CONVSCOPE_HOST": "127.0.0.1", "CONVSCOPE_PORT": str(port),
+           "CONVSCOPE_WORKERS": str(workers), "CONVSCOPE_DATA_DIR": data_dir,
+           "CONVSCOPE_ACCESS_LOG": ""}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                               "app:create_app()"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    http = urllib3.PoolManager()
+    for _ in range(200):
+        try:
+            if http.request("GET", f"http://127.0.0.1:{port}/api/health").status == 200:
+                return server
+        except urllib3.exceptions.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
+
+
+def request(http: urllib3.PoolManager, base: str, op: str, ids: list[str], rnd: random.Random):
+    """One request of kind `op`; returns its status."""
+    image_id = rnd.choice(ids)
+    body = {"image_id": image_id, "size": 32, "filters": [{"preset": p} for p in PRESETS]}
+    if op == "step":
+        body |= {"filter": rnd.randrange(6), "row": rnd.randrange(28), "col": rnd.randrange(28)}
+        return http.request("POST", base + "/api/conv/step", json=body).status
+    if op == "pool_step":
+        body |= {"filter": rnd.randrange(6), "row": rnd.randrange(14), "col": rnd.randrange(14)}
+        return http.request("POST", base + "/api/pool/step", json=body).status
+    if op == "conv32":
+        return http.request("POST", base + "/api/conv", json=body).status
+    if op == "predict":
+        return http.request("POST", base + "/api/models/convnet/predict",
+                            json={"image_id": image_id}).status
+    if op == "image":
+        return http.request("GET", f"{base}/api/images/{image_id}?size=128").status
+    data = picture(rnd.randrange(10**9))  # a new picture: a real decode and store write
+    return http.request("POST", base + "/api/images",
+                        fields={"image": ("photo.png", data, "image/png")}).status
+
+
+def client_process(base: str, ids: list[str], threads: int, seconds: float, think: float,
+                   seed: int, out: mp.Queue) -> None:
+    records: list[tuple[str, float, int]] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+    ops, weights = list(MIX), list(MIX.values())
+
+    def run(k: int) -> None:
+        rnd = random.Random(seed * 1000 + k)
+        http = urllib3.PoolManager(maxsize=1, retries=False, timeout=30)
+        while time.perf_counter() < deadline:
+            op = rnd.choices(ops, weights)[0]
+            t0 = time.perf_counter()
+            try:
+                status = request(http, base, op, ids, rnd)
+            except urllib3.exceptions.HTTPError:
+                status = 0
+            with lock:
+                records.append((op, (time.perf_counter() - t0) * 1000, status))
+            time.sleep(rnd.expovariate(1 / think) if think > 0 else 0)
+
+    pool = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    out.put(records)
+
+
+def report(records: list[tuple[str, float, int]], args: argparse.Namespace) -> str:
+    lines = [f"Convscope load test: gunicorn {args.workers} workers (gthread), "
+             f"{args.clients} clients, {args.seconds:g} s, think time mean {args.think:g} s, "
+             f"{os.cpu_count()} cores shared by server and clients",
+             "", f"{'endpoint':<11}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}"
+             f"{'p99 ms':>9}{'max ms':>9}  target p95"]
+    total_errors = 0
+    for op in MIX:
+        rows = [(ms, status) for o, ms, status in records if o == op]
+        ms = np.array([r[0] for r in rows])
+        errors = sum(1 for r in rows if not 200 <= r[1] < 300)
+        total_errors += errors
+        p50, p95, p99 = np.percentile(ms, [50, 95, 99]) if len(ms) else (0, 0, 0)
+        target = TARGETS.get(op)
+        verdict = f"< {target:g} {'met' if p95 < target else 'MISSED'}" if target else ""
+        lines.append(f"{op:<11}{len(rows):>9}{errors:>8}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}"
+                     f"{ms.max() if len(ms) else 0:>9.1f}  {verdict}")
+    lines += ["", f"{len(records)} requests, {len(records) / args.seconds:.0f} requests/s, "
+              f"{total_errors} errors"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=0.25)
+    parser.add_argument("--processes", type=int, default=5, help="client processes")
+    parser.add_argument("--out", type=Path, help="also write the report here")
+    args = parser.parse_args(argv)
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="convscope-load-") as data_dir:
+        server = start_server(port, args.workers, data_dir)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            http = urllib3.PoolManager()
+            ids = [json.loads(http.request("POST", base + "/api/images", fields={
+                "image": ("p.png", picture(i), "image/png")}).data)["image_id"] for i in range(4)]
+            queue: mp.Queue = mp.Queue()
+            per = [args.clients // args.processes + (i < args.clients % args.processes)
+                   for i in range(args.processes)]
+            procs = [mp.Process(target=client_process,
+                                args=(base, ids, n, args.seconds, args.think, i, queue))
+                     for i, n in enumerate(per) if n]
+            for p in procs:
+                p.start()
+            records = [r for _ in procs for r in queue.get()]
+            for p in procs:
+                p.join()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    text = report(records, args)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0 if all(200 <= s < 300 for _, _, s in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

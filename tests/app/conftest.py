@@ -1,0 +1,41 @@
+"""app and client fixtures (a fresh app and image store per test), and a known picture."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import create_app
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """uint8 (H, W, 3) → PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"TESTING": True, "DATA_DIR": tmp_path, "STORE": "disk"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def pixels() -> np.ndarray:
+    """A 32×32 RGB picture with something in every channel: the lesson's input size."""
+    return np.random.default_rng(7).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def image_id(client, pixels) -> str:
+    response = client.post("/api/images", data={"image": (io.BytesIO(png(pixels)), "pic.png")})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["image_id"]
