@@ -34,11 +34,14 @@ class Pictures:
                 raise ApiError(404, "Unknown sample", f"There is no built-in picture {name!r}.",
                               field="image_id", slug="unknown-image") from None
         data = self.store.get(image_id)
-        if data is None:
-            raise ApiError(404, "Unknown image",
-                          "The server no longer has this picture; please upload it again.",
-                          field="image_id", slug="unknown-image")
-        return imaging.decode_stored(data)
+        try:
+            if data is not None:
+                return imaging.decode_stored(data)
+        except imaging.ImageError:
+            pass  # a damaged stored copy: as good as gone, and uploading again mends it
+        raise ApiError(404, "Unknown image",
+                       "The server no longer has this picture; please upload it again.",
+                       field="image_id", slug="unknown-image")
 
     def working(self, image_id: str, size: int) -> np.ndarray:
         key = (image_id, size)

@@ -89,3 +89,11 @@ def test_presets_are_listed_with_their_weights(client):
     identity = np.array(presets[names.index("identity")]["weights"])
     assert identity.shape == (3, 3, 3) and identity[1, 1].sum() == pytest.approx(1.0)
     assert client.get("/api/presets?size=4").status_code == 422
+
+
+def test_a_damaged_stored_copy_is_404_not_500(client, app, image_id):
+    (stored,) = (p for p in (app.config["DATA_DIR"] / "images").rglob(image_id))
+    stored.write_bytes(b"\x89PNG\r\n\x1a\n broken")  # a disk error, say
+    response = client.get(f"/api/images/{image_id}?size=12")
+    assert response.status_code == 404
+    assert response.get_json()["type"] == "/problems/unknown-image"
