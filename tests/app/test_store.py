@@ -145,12 +145,13 @@ def test_evict_after_a_smaller_bound(make):
     assert [i[0] in store for i in items] == [False, False, False, True, True]
 
 
-def test_make_store(tmp_path, redis_url):
+def test_make_store(tmp_path):
     disk = make_store("disk", tmp_path, 123)
     assert isinstance(disk, DiskStore) and disk.root == tmp_path / "images"
     assert disk.max_bytes == 123 and (tmp_path / "images").is_dir()
     assert isinstance(make_store(None, str(tmp_path), 1), DiskStore)
-    rs = make_store(redis_url, tmp_path, 456)
+    # a Redis store connects lazily: building one needs no server
+    rs = make_store("redis://127.0.0.1:1/0", tmp_path, 456)
     assert isinstance(rs, RedisStore) and rs.max_bytes == 456
     assert isinstance(make_store("rediss://example.invalid:6380/0", tmp_path, 1), RedisStore)
     with pytest.raises(ValueError, match="CONVSCOPE_STORE"):
@@ -288,5 +289,5 @@ def test_redis_value_lost_outside_our_scripts_is_restored(redis_url):
 
 def test_disk_store_root_is_created(tmp_path):
     root = Path(tmp_path) / "a" / "b"
-    DiskStore(root)
-    assert root.is_dir()
+    DiskStore(root).put(*item(1))
+    assert root.is_dir() and (root / item(1)[0][:2] / item(1)[0]).read_bytes() == item(1)[1]
