@@ -21,6 +21,7 @@ let hooks = null;
 export function apply() {
   const on = state.mode === "class";
   document.body.classList.toggle("classroom", on);
+  document.documentElement.classList.toggle("classroom", on); // rem units scale too
   document.body.classList.toggle("hide-controls", !state.ctl);
   const b = document.getElementById("toggle-classroom");
   b.setAttribute("aria-pressed", String(on));

@@ -3,6 +3,7 @@ import * as classroom from "./classroom.js";
 import { current, loadCatalog, loadConv } from "./data.js";
 import * as exportsUi from "./exports.js";
 import * as filters from "./filters.js";
+import * as geometry from "./geometry.js";
 import * as input from "./input.js";
 import * as layer from "./layer.js";
 import { context, renderText, STEPS } from "./lesson.js";
@@ -69,12 +70,13 @@ async function refresh() {
     renderText(state.step, context(d, state));
     await VIEWS[name].render(el, d);
     filters.sync();
+    geometry.sync();
     document.body.dataset.ready = "1";
   } catch (e) {
     if (token !== refreshToken) return;
-    if (e.type === "/problems/unknown-image" && state.img !== "sample-stripes") {
+    if (e.type === "/problems/unknown-image" && state.img !== "sample-car") {
       showError({ title: "Picture not found", detail: "The server no longer has this picture (it was uploaded elsewhere or cleaned up), so here is a built-in one. Upload it again to use it." });
-      update({ img: "sample-stripes" });
+      update({ img: "sample-car" });
     } else showError(e);
   } finally {
     if (token === refreshToken) document.getElementById("busy").hidden = true;
@@ -140,6 +142,7 @@ subscribe((changed) => {
   }
   filters.sync();
   input.sync();
+  geometry.sync();
 });
 
 async function start() {
@@ -147,6 +150,7 @@ async function start() {
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
   input.init(showError);
+  geometry.init();
   exportsUi.init(showError);
   window.addEventListener("unhandledrejection", (ev) => { ev.preventDefault(); showError(ev.reason); });
   try {

@@ -11,7 +11,7 @@ export function theme() {
   return {
     big,
     font: big ? 20 : 13,
-    title: big ? 24 : 15,
+    title: big ? 20 : 15,
     line: big ? 5 : 3,
     thin: big ? 2.5 : 1.5,
     ink: "#111",

@@ -1,12 +1,12 @@
 // The ONE view state, mirrored in the URL's query string so a teacher can bookmark or share
 // a moment of the lesson. Keys are short and readable:
-//   ?img=sample-stripes&size=32&k=5&f=sobel_x,red&fi=0&s=1&p=0&d=1&pos=57&step=2&mode=class
+//   ?img=sample-car&size=32&k=5&f=sobel_x,red&fi=0&s=1&p=0&d=1&pos=57&step=2&mode=class
 // Filter tokens (f): a preset name ("sobel_x"), a seeded random filter ("random:7"), a trained
 // network's filter ("lenet.conv1.3", or "lenet.conv1.3@5" after epoch 5), or hand-made
 // weights ("w_k_v1_v2_…_bias", k·k·3 values in [row][col][r, g, b] order).
 
 const DEFAULTS = {
-  img: "sample-stripes", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
+  img: "sample-car", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
   fi: 0, s: 1, p: 0, d: 1, pos: 0, pp: 0, step: 1, mode: "", ctl: 1, speed: 8,
   model: "lenet", ep: -1,
 };

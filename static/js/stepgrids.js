@@ -33,6 +33,7 @@ function span(cls, text = "") {
 export function buildMath(el, k) {
   el.replaceChildren();
   el.classList.add("math");
+  el.style.setProperty("--k", k);
   const head = document.createElement("div");
   head.className = "math-row math-head";
   head.append(span("ch"), span("col-title", "Patch of the picture"), span("op"),

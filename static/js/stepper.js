@@ -34,7 +34,7 @@ function build(el) {
   pick.append(select);
   const strongest = document.createElement("button");
   strongest.type = "button";
-  strongest.textContent = "Strongest response";
+  strongest.textContent = "Strongest";
   strongest.title = "Jump to the largest output value (S)";
   strongest.addEventListener("click", jumpStrongest);
   const player = makePlayer({
@@ -107,7 +107,7 @@ function drawFigures() {
     ...windowShapes(st)];
   draw(ui.input, [picture(pictureCache.url)], inLayout);
   const range = symmetric(m.data);
-  const outLayout = mapLayout({ title: `Feature map ${m.h}×${m.w}: ${filt.label}`, h: m.h, w: m.w });
+  const outLayout = mapLayout({ title: `Feature map ${m.h}×${m.w}`, h: m.h, w: m.w });
   outLayout.shapes = maskShapes(st.row, st.col, m.h, m.w);
   draw(ui.output, [heatmap(m.rows, { scale: "diverging", zmin: -range, zmax: range, name: filt.label })],
     outLayout);
