@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 STORE_SIDE = 512
 MAX_SIDE = 30_000
@@ -144,22 +144,25 @@ def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> Upload:
             # photo then decodes at 1000×750, 16× less work.
             img.draft("RGB", (STORE_SIDE, STORE_SIDE))
         img.load()  # decode everything now: a truncated file fails here (LOAD_TRUNCATED_IMAGES)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_large(*img.size, max_pixels) from None
-    except MemoryError:
-        raise _too_large(*img.size, max_pixels) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
+        raise ImageError(413, "Picture too large",
+                         f"This picture ({width:,} × {height:,} pixels) is too large for us to "
+                         "open; please try a smaller copy of it.") from None
     except Exception:  # OSError "truncated", SyntaxError, ValueError, struct.error, EOFError ...
         raise _damaged() from None
     try:
-        upright = ImageOps.exif_transpose(img)
+        turned = img.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9)
+        upright = ImageOps.exif_transpose(img) if turned else img  # (else it copies)
     except Exception:  # a broken EXIF block: keep the picture as stored rather than refuse it
         upright = img
     if upright.size == img.size[::-1] and img.size[0] != img.size[1]:
         width, height = height, width
     box = _square_box(*upright.size)
     if box[2] - box[0] > STORE_SIDE:
-        if upright.mode not in ("RGB", "RGBA", "L", "LA"):  # palette, 16-bit, CMYK...: first
-            upright = _rgb(upright)  # to RGB (resizing a palette picture would be NEAREST)
+        if upright.mode not in ("RGB", "RGBA", "L", "LA") or "transparency" in upright.info:
+            # palette, 16-bit, CMYK, a transparent colour...: to RGB first (a palette
+            # picture would resize by NEAREST, a transparent colour would blur away)
+            upright = _rgb(upright)
         # Shrink before compositing over white: a big RGBA photo never exists as four full
         # copies. LANCZOS (after a box reduction: reducing_gap) gives a sharp, alias-free
         # stored copy; Pillow premultiplies alpha while resizing.

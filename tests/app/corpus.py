@@ -44,14 +44,19 @@ def png() -> bytes:
     return save(quadrants(), "PNG")
 
 
-def jpeg_oriented(orientation: int) -> bytes:
-    """A JPEG whose EXIF orientation (1..8) must be applied to see QUADRANTS upright."""
+def oriented(orientation: int, fmt: str = "JPEG") -> bytes:
+    """A picture whose EXIF orientation (1..8) must be applied to see QUADRANTS upright."""
     stored = quadrants()
     if orientation != 1:
         stored = stored.transpose(INVERSE[orientation])
     exif = Image.Exif()
     exif[0x0112] = orientation
-    return save(stored, "JPEG", quality=95, exif=exif.tobytes())
+    options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}.get(fmt, {})
+    return save(stored, fmt, exif=exif.tobytes(), **options)
+
+
+def jpeg_oriented(orientation: int) -> bytes:
+    return oriented(orientation, "JPEG")
 
 
 def cmyk_jpeg() -> bytes:

@@ -62,6 +62,13 @@ def test_jpeg_exif_orientation_is_applied(orientation):
     assert_quadrants(up, tolerance=12)  # red stays top-left, whatever the stored layout
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
+def test_exif_orientation_of_other_formats_is_applied(fmt):
+    up = decode_upload(corpus.oriented(6, fmt))
+    assert up.format == fmt
+    assert_quadrants(up)
+
+
 def test_cmyk_jpeg_becomes_rgb_red():
     up = decode_upload(corpus.cmyk_jpeg())
     assert up.format == "JPEG" and up.image.mode == "RGB"
