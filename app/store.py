@@ -9,6 +9,7 @@ file always gets the same id. Two back ends share one interface, `Store`:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -97,9 +98,10 @@ class DiskStore(Store):
         path = self._path(image_id)
         try:
             data = path.read_bytes()
-            self._touch(path)
         except FileNotFoundError:  # absent, or evicted by another process just now
             return None
+        with contextlib.suppress(FileNotFoundError):  # evicted since: the bytes read are whole
+            self._touch(path)
         return data
 
     def __contains__(self, image_id: str) -> bool:
