@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from flask import Flask, Response, json, request
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed",
-         413: "too-large", 415: "unsupported-media-type", 422: "unprocessable"}
+         413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
+         503: "store-unavailable"}
 
 
 class ProblemDetails(BaseModel):
@@ -76,6 +78,13 @@ def register(app: Flask) -> None:
             return e.response
         status = e.code or 500
         return problem_response(ApiError(status, e.name, e.description or e.name))
+
+    @app.errorhandler(RedisError)
+    def _store_down(e: RedisError) -> Response:
+        app.logger.error("image store unavailable: %s", e)
+        return problem_response(ApiError(503, "Image store unavailable",
+                                         "The server cannot reach its picture store just now; "
+                                         "please try again in a moment."))
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> Response:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import socket
+import subprocess
+import time
 
 import numpy as np
 import pytest
+import redis
 from PIL import Image
 
 from app import create_app
+from tests.conftest import require_executable
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -39,3 +44,33 @@ def image_id(client, pixels) -> str:
     response = client.post("/api/images", data={"image": (io.BytesIO(png(pixels)), "pic.png")})
     assert response.status_code == 201, response.get_json()
     return response.get_json()["image_id"]
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real redis-server on a free port for the whole run (CI installs it)."""
+    exe = require_executable("redis-server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None:
+                    pytest.fail(f"redis-server exited with {proc.returncode}")
+                time.sleep(0.05)
+        else:
+            pytest.fail("redis-server did not answer PING")
+        yield url
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -14,6 +15,8 @@ import numpy as np
 import pytest
 import urllib3
 
+from app import create_app
+from app.arrays import from_typed
 from tests.app.conftest import png
 from tests.conftest import require_executable
 
@@ -85,3 +88,25 @@ def test_the_image_has_no_dev_dependencies():
     assert "requirements-dev" not in dockerfile
     assert "USER 10001" in dockerfile and "HEALTHCHECK" in dockerfile
     assert '"gunicorn", "-c", "gunicorn.conf.py"' in dockerfile
+
+
+def test_replicas_sharing_redis_find_each_others_uploads(redis_url, tmp_path, pixels):
+    """Two app instances (two machines behind a load balancer) and one Redis."""
+    one = create_app({"DATA_DIR": tmp_path / "a", "STORE": redis_url}).test_client()
+    two = create_app({"DATA_DIR": tmp_path / "b", "STORE": redis_url}).test_client()
+    upload = one.post("/api/images", data={"image": (io.BytesIO(png(pixels)), "p.png")})
+    assert upload.status_code == 201
+    body = {"image_id": upload.get_json()["image_id"], "filters": [{"preset": "identity"}]}
+    response = two.post("/api/conv", json=body)
+    assert response.status_code == 200
+    np.testing.assert_array_equal(from_typed(response.get_json()["image"]), pixels)
+
+
+def test_redis_down_is_a_503_problem(tmp_path, pixels):
+    port = free_port()  # nothing listens there
+    client = create_app({"DATA_DIR": tmp_path, "STORE": f"redis://127.0.0.1:{port}/0"}
+                        ).test_client()
+    response = client.post("/api/images", data={"image": (io.BytesIO(png(pixels)), "p.png")})
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert "try again" in response.get_json()["detail"]

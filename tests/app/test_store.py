@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,42 +12,12 @@ import pytest
 import redis
 
 from app.store import DiskStore, RedisStore, Store, make_store, valid_id
-from tests.conftest import require_executable
 
 
 def item(n: int, size: int = 100) -> tuple[str, bytes]:
     """A (sha256 id, bytes) pair; the bytes are `size` long and differ for every n."""
     data = (f"{n:08d}".encode() * (size // 8 + 1))[:size]
     return hashlib.sha256(data).hexdigest(), data
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    exe = require_executable("redis-server")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None:
-                    pytest.fail(f"redis-server exited with {proc.returncode}")
-                time.sleep(0.05)
-        else:
-            pytest.fail("redis-server did not answer PING")
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(params=["disk", "redis"])
