@@ -27,7 +27,7 @@ export function figure(d) {
   const traces = [];
   const layout = {
     grid: { rows: 4, columns: F, pattern: "independent", xgap: 0.08, ygap: 0.12 },
-    margin: { l: t.big ? 150 : 110, r: 70, t: 30, b: 10 }, showlegend: false,
+    margin: { l: t.big ? 150 : 110, r: 70, t: t.big ? 60 : 40, b: 10 }, showlegend: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     annotations: [], dragmode: false, hoverlabel: { font: { size: t.font } },
   };
@@ -39,7 +39,7 @@ export function figure(d) {
     let rpeak = 0;
     for (const v of r.data) rpeak = Math.max(rpeak, v);
     rpeak = rpeak || 1;
-    const n = (row) => row * F + i + 1;
+    const n = (row) => (row * F + i ? row * F + i + 1 : ""); // Plotly names the first axes x, y
     const ax = (row) => ({ xaxis: `x${n(row)}`, yaxis: `y${n(row)}` });
     traces.push({ ...picture(pictureUrl(f.tile, f.k, f.k), f.label), ...ax(0),
       hovertemplate: `${f.label}<extra></extra>` });
@@ -113,7 +113,7 @@ export async function render(el, d) {
     gd.dataset.bound = "1";
     // A click on a map follows that filter in the step-through.
     gd.on("plotly_click", (ev) => {
-      const n = Number(ev.points[0].xaxis._id.slice(1) || 1);
+      const n = Number(ev.points[0].xaxis._id.slice(1) || 1); // "x" is axis 1
       update({ fi: (n - 1) % shown.filters.length, pos: 0, step: 2 });
     });
   }

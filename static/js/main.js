@@ -71,6 +71,7 @@ async function refresh() {
     await VIEWS[name].render(el, d);
     filters.sync();
     geometry.sync();
+    if (!document.body.dataset.ready) performance.mark("convscope-ready");
     document.body.dataset.ready = "1";
   } catch (e) {
     if (token !== refreshToken) return;
@@ -96,7 +97,12 @@ function buildNav() {
     const li = document.createElement("li");
     const b = document.createElement("button");
     b.type = "button";
-    b.textContent = `${i + 1} ${s.short}`;
+    const num = document.createElement("span");
+    num.textContent = String(i + 1);
+    const short = document.createElement("span");
+    short.className = "short";
+    short.textContent = ` ${s.short}`;
+    b.append(num, short);
     b.dataset.step = i + 1;
     b.setAttribute("aria-label", `Step ${i + 1}: ${s.title}`);
     b.addEventListener("click", () => goStep(i + 1));
@@ -140,6 +146,7 @@ subscribe((changed) => {
   else if (changed.has("ep") && viewName() === "training") {
     training.render(section("training")).catch(showError);
   }
+  if ([...changed].every((k) => k === "pos" || k === "pp")) return; // the animation's hot path
   filters.sync();
   input.sync();
   geometry.sync();

@@ -75,7 +75,7 @@ function mapsFigure(gd, layers, cols) {
   const base = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", constrain: "domain", fixedrange: true };
   layers.forEach((a, r) => {
     for (let c = 0; c < cols; c++) {
-      const i = r * cols + c + 1;
+      const n = r * cols + c + 1, i = n === 1 ? "" : n; // Plotly names the first axes x, y
       const [h, w] = a.shape;
       layout[`xaxis${i}`] = { ...base, range: [-0.5, w - 0.5], visible: c < a.maps.length };
       layout[`yaxis${i}`] = { ...base, range: [h - 0.5, -0.5], scaleanchor: `x${i}`, visible: c < a.maps.length };

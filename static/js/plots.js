@@ -28,8 +28,9 @@ export const CONFIG = {
 };
 
 /** A layout for a square-pixel picture/map plot: y down, equal axes, no grid. */
-export function mapLayout({ title = "", h, w, pad = 0, colorbar = true, height } = {}) {
+export function mapLayout({ title = "", h, w, pad = 0, colorbar = true, height, small = false } = {}) {
   const t = theme();
+  if (small) t.title = t.font;
   const axis = { showgrid: false, zeroline: false, ticks: "", showticklabels: false,
     constrain: "domain", fixedrange: true };
   return {

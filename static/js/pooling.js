@@ -2,7 +2,9 @@
 // max (kept), and the pooled map filling in. Same numbers as POST /api/pool/step.
 import { paint } from "./colors.js";
 import { makePlayer } from "./player.js";
-import { cellRect, draw, fmt, heatmap, mapLayout, Plotly, theme } from "./plots.js";
+import { makeOverlay } from "./overlay.js";
+import { draw, fmt, heatmap, mapLayout, theme } from "./plots.js";
+import { maskRects } from "./stepper.js";
 import { state, update } from "./state.js";
 
 let ui = null, d = null, drawn = "";
@@ -46,24 +48,12 @@ function build(el) {
     live: el.querySelector("#pool-live") };
 }
 
-function shapesIn(st) {
+function windowRects(st) {
   const t = theme();
-  return [cellRect(st.top, st.left, st.top + st.size - 1, st.left + st.size - 1, { width: t.line }),
-    cellRect(st.argmax[0], st.argmax[1], st.argmax[0], st.argmax[1], { color: "#fff", width: t.thin, dash: "dot" })];
-}
-
-function shapesOut(st, h, w) {
-  const t = theme();
-  const hide = { color: "rgba(0,0,0,0)", width: 0, fill: "#ececec" };
-  return [st.col + 1 < w ? cellRect(st.row, st.col + 1, st.row, w - 1, hide) : cellRect(0, 0, -1, -1, hide),
-    st.row + 1 < h ? cellRect(st.row + 1, 0, h - 1, w - 1, hide) : cellRect(0, 0, -1, -1, hide),
-    cellRect(st.row, st.col, st.row, st.col, { width: t.line })];
-}
-
-function move(gd, shapes) {
-  const upd = {};
-  shapes.forEach((s, i) => { for (const k of ["x0", "x1", "y0", "y1"]) upd[`shapes[${i}].${k}`] = s[k]; });
-  return Plotly.relayout(gd, upd);
+  return [{ r0: st.top, c0: st.left, r1: st.top + st.size - 1, c1: st.left + st.size - 1,
+    color: t.accent, width: t.line },
+  { r0: st.argmax[0], c0: st.argmax[1], r1: st.argmax[0], c1: st.argmax[1], color: "#fff",
+    width: t.thin, dash: "4 3" }];
 }
 
 function announce() {
@@ -78,8 +68,8 @@ export function show() {
   if (!d || !ui) return;
   const f = fi(), p = d.pooled[f];
   const st = poolAt(d, f, clampPos());
-  move(ui.input, shapesIn(st));
-  move(ui.output, shapesOut(st, p.h, p.w));
+  ui.inOverlay.set(windowRects(st));
+  ui.outOverlay.set(maskRects(st.row, st.col, p.h, p.w));
   ui.grid.replaceChildren();
   ui.grid.style.setProperty("--k", st.size);
   st.values.forEach((v, i) => {
@@ -106,13 +96,30 @@ export function render(el, data) {
     ui.peak = peak || 1;
     const st = poolAt(d, f, clampPos());
     const inL = mapLayout({ title: `After ReLU ${r.h}×${r.w}: ${d.filters[f].label}`, h: r.h, w: r.w });
-    inL.shapes = shapesIn(st);
-    draw(ui.input, [heatmap(r.rows, { zmin: 0, zmax: ui.peak })], inL);
+    const bar = (tr) => Object.assign(tr.colorbar, { orientation: "h", y: -0.02, yanchor: "top",
+      len: 1, thickness: 10 }) && tr;
+    inL.margin.b = outL0(inL);
+    draw(ui.input, [bar(heatmap(r.rows, { zmin: 0, zmax: ui.peak }))], inL);
     const outL = mapLayout({ title: `Max-pooled ${p.h}×${p.w}`, h: p.h, w: p.w });
-    outL.shapes = shapesOut(st, p.h, p.w);
-    draw(ui.output, [heatmap(p.rows, { zmin: 0, zmax: ui.peak })], outL);
+    outL.margin.b = outL0(outL);
+    draw(ui.output, [bar(heatmap(p.rows, { zmin: 0, zmax: ui.peak }))], outL);
+    if (!ui.inOverlay) {
+      ui.inOverlay = makeOverlay(ui.input);
+      ui.outOverlay = makeOverlay(ui.output);
+    }
   }
   show();
+}
+
+const outL0 = () => (theme().big ? 56 : 46); // room for the colourbar below the map
+
+/** Jump to the pooled map's largest value. */
+function jumpStrongest() {
+  const data = d.pooled[fi()].data;
+  let best = 0;
+  for (let i = 1; i < data.length; i++) if (data[i] > data[best]) best = i;
+  ui.player.stop();
+  update({ pp: best });
 }
 
 export function key(e) {
@@ -123,6 +130,7 @@ export function key(e) {
   else if (e.key === " ") ui.player.toggle();
   else if (e.key === "Home") ui.player.first();
   else if (e.key === "End") ui.player.last();
+  else if (e.key === "s" || e.key === "S") jumpStrongest();
   else return false;
   return true;
 }

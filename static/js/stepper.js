@@ -1,11 +1,12 @@
 // The step-through, the heart of the lesson: the k×k×3 window moves over the picture; beside
 // it the dot product's numbers; the output map fills in cell by cell.
-// Per frame only the window and mask shapes move (Plotly.relayout of a few coordinates) and
-// the number grids change (DOM); the figures themselves are drawn once per layer.
+// Per frame only the window and the mask move (an SVG overlay, overlay.js) and the number
+// grids change (DOM); the Plotly figures themselves are drawn once per layer.
 import { symmetric } from "./colors.js";
 import { stepAt } from "./data.js";
 import { makePlayer } from "./player.js";
-import { cellRect, draw, fmt, heatmap, mapLayout, picture, pictureUrl, Plotly, theme } from "./plots.js";
+import { makeOverlay } from "./overlay.js";
+import { draw, fmt, heatmap, mapLayout, picture, pictureUrl, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { buildMath, setStep, setWeights } from "./stepgrids.js";
 
@@ -60,37 +61,29 @@ function build(el) {
 
 const fi = () => Math.min(state.fi, (d?.filters.length || 1) - 1);
 
-function windowShapes(st) {
+function windowRects(st) {
   const t = theme();
   const span = (st.k - 1) * st.dilation;
-  const shapes = [cellRect(st.top, st.left, st.top + span, st.left + span,
-    { width: t.line, fill: "rgba(230,0,126,0.12)" })];
+  const rects = [{ r0: st.top, c0: st.left, r1: st.top + span, c1: st.left + span,
+    color: t.accent, width: t.line, fill: "rgba(230,0,126,0.12)" }];
   if (st.dilation > 1) {
     for (let i = 0; i < st.k; i++) {
       for (let j = 0; j < st.k; j++) {
         const r = st.top + i * st.dilation, c = st.left + j * st.dilation;
-        shapes.push(cellRect(r, c, r, c, { width: t.thin }));
+        rects.push({ r0: r, c0: c, r1: r, c1: c, color: t.accent, width: t.thin });
       }
     }
   }
-  return shapes;
+  return rects;
 }
 
-function maskShapes(row, col, h, w) {
+/** The output map: cells not computed yet are masked grey; the current cell is outlined. */
+export function maskRects(row, col, h, w) {
   const t = theme();
-  const hide = { color: "rgba(0,0,0,0)", width: 0, fill: "#ececec" };
-  const rest = col + 1 <= w - 1 ? cellRect(row, col + 1, row, w - 1, hide) : cellRect(0, 0, -1, -1, hide);
-  const below = row + 1 <= h - 1 ? cellRect(row + 1, 0, h - 1, w - 1, hide) : cellRect(0, 0, -1, -1, hide);
-  return [rest, below, cellRect(row, col, row, col, { width: t.line })];
-}
-
-/** Move a figure's shapes from index `from` on, touching only coordinates (the fast path). */
-function moveShapes(gd, from, shapes) {
-  const upd = {};
-  shapes.forEach((s, i) => {
-    for (const key of ["x0", "x1", "y0", "y1"]) upd[`shapes[${from + i}].${key}`] = s[key];
-  });
-  return Plotly.relayout(gd, upd);
+  const grey = "#e6e6e6";
+  return [{ r0: row, c0: col + 1, r1: row, c1: w - 1, fill: grey },
+    { r0: row + 1, c0: 0, r1: h - 1, c1: w - 1, fill: grey },
+    { r0: row, c0: col, r1: row, c1: col, color: t.accent, width: t.line }];
 }
 
 function drawFigures() {
@@ -100,20 +93,24 @@ function drawFigures() {
   const st = stepAt(d, f, Math.min(state.pos, m.h * m.w - 1));
   const t = theme();
   const inLayout = mapLayout({ title: `Picture ${S}×${S}×3${P ? `, padding ${P}` : ""}`, h: S, w: S, pad: P,
-    colorbar: false });
+    colorbar: false, small: true });
   inLayout.shapes = [
     { type: "rect", x0: -P - 0.5, x1: S + P - 0.5, y0: -P - 0.5, y1: S + P - 0.5, layer: "below",
-      fillcolor: "#f0f0f0", line: { color: "#777", width: P ? t.thin : 0, dash: "dot" } },
-    ...windowShapes(st)];
+      fillcolor: "#f0f0f0", line: { color: "#777", width: P ? t.thin : 0, dash: "dot" } }];
   draw(ui.input, [picture(pictureCache.url)], inLayout);
   const range = symmetric(m.data);
-  const outLayout = mapLayout({ title: `Feature map ${m.h}×${m.w}`, h: m.h, w: m.w });
-  outLayout.shapes = maskShapes(st.row, st.col, m.h, m.w);
-  draw(ui.output, [heatmap(m.rows, { scale: "diverging", zmin: -range, zmax: range, name: filt.label })],
-    outLayout);
+  const outLayout = mapLayout({ title: `Feature map ${m.h}×${m.w}`, h: m.h, w: m.w, small: true });
+  const trace = heatmap(m.rows, { scale: "diverging", zmin: -range, zmax: range, name: filt.label });
+  // A horizontal colourbar below: the map keeps the column's whole width.
+  Object.assign(trace.colorbar, { orientation: "h", y: -0.02, yanchor: "top", len: 1, x: 0.5,
+    thickness: t.big ? 14 : 10 });
+  outLayout.margin.b = t.big ? 48 : 40;
+  draw(ui.output, [trace], outLayout);
   if (!ui.bound) {
     ui.input.on("plotly_click", (ev) => clickInput(ev.points[0]));
     ui.output.on("plotly_click", (ev) => clickOutput(ev.points[0]));
+    ui.inOverlay = makeOverlay(ui.input);
+    ui.outOverlay = makeOverlay(ui.output);
     ui.bound = true;
   }
   if (!ui.g || ui.g.k !== filt.k) ui.g = buildMath(ui.math, filt.k);
@@ -166,8 +163,8 @@ export function show() {
   if (!d || !ui) return;
   const f = fi(), m = d.maps[f];
   const st = stepAt(d, f, clampPos());
-  moveShapes(ui.input, 1, windowShapes(st));
-  moveShapes(ui.output, 0, maskShapes(st.row, st.col, m.h, m.w));
+  ui.inOverlay.set(windowRects(st));
+  ui.outOverlay.set(maskRects(st.row, st.col, m.h, m.w));
   setStep(ui.g, st, ui.range);
   ui.player.sync();
   if (!ui.player.playing()) announce();

@@ -30,12 +30,16 @@ export function render(el, d) {
   if (key === drawn) return;
   drawn = key;
   const S = d.S;
-  draw(el.querySelector("#vol-picture"), [picture(pictureUrl(d.u8, S, S))],
-    mapLayout({ title: `Picture ${S}×${S}`, h: S, w: S, colorbar: false }));
+  const layout = (title) => {
+    const l = mapLayout({ title, h: S, w: S });
+    l.margin.b = 50; // room for the colourbar below: all four pictures the same size
+    return l;
+  };
+  draw(el.querySelector("#vol-picture"), [picture(pictureUrl(d.u8, S, S))], layout(`Picture ${S}×${S}`));
   NAMES.forEach((name, ch) => {
-    draw(el.querySelector(`#vol-${ch}`),
-      [heatmap(channel(d, ch), { zmin: 0, zmax: 1, showscale: ch === 2, name })],
-      mapLayout({ title: `${name} channel`, h: S, w: S }));
+    const trace = heatmap(channel(d, ch), { zmin: 0, zmax: 1, name });
+    Object.assign(trace.colorbar, { orientation: "h", y: -0.02, yanchor: "top", len: 1, thickness: 10 });
+    draw(el.querySelector(`#vol-${ch}`), [trace], layout(`${name} channel`));
   });
   el.querySelector("#vol-count").textContent =
     `${S} × ${S} × 3 = ${(S * S * 3).toLocaleString("en-US")} numbers`;

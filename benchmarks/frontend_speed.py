@@ -1,0 +1,114 @@
+"""Front-end speed, measured in real Chromium (a printed benchmark, not a test).
+
+    python benchmarks/frontend_speed.py [--out docs/frontend_speed.txt]
+
+- Page load on localhost: Navigation Timing (DOM interactive, DOMContentLoaded: every ES
+  module has run) and the moment the first lesson view is drawn (performance mark
+  "convscope-ready").
+- The step-through playing at working sizes 32, 128 and 256: requestAnimationFrame callbacks
+  per second while it plays (the browser's frame rate), positions drawn per second, and the
+  longest gap between two frames (a stutter shows there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.e2e.conftest import CHROMIUM_ARGS, start_server  # noqa: E402
+
+RECORD = """() => {
+  window.__frames = [];
+  const tick = (t) => {
+    window.__frames.push(t);
+    if (window.__recording) requestAnimationFrame(tick);
+  };
+  window.__recording = true;
+  requestAnimationFrame(tick);
+}"""
+
+
+def load_times(page, url: str, runs: int = 5) -> list[dict]:
+    out = []
+    for _ in range(runs):
+        page.goto(url)
+        page.wait_for_selector("body[data-ready]")
+        out.append(page.evaluate("""() => {
+          const n = performance.getEntriesByType("navigation")[0];
+          const ready = performance.getEntriesByName("convscope-ready")[0];
+          return {interactive: n.domInteractive, dcl: n.domContentLoadedEventEnd,
+                  load: n.loadEventEnd, ready: ready ? ready.startTime : null};
+        }"""))
+    return out
+
+
+def play(page, url: str, seconds: float, speed: int) -> dict:
+    page.goto(url)
+    page.wait_for_selector("#step-value")
+    page.evaluate(f"() => window.convscope.update({{speed: {speed}, pos: 0}})")
+    page.wait_for_timeout(300)
+    page.evaluate(RECORD)
+    page.click(".player .play")
+    page.wait_for_timeout(int(seconds * 1000))
+    pos = page.evaluate("() => window.convscope.state.pos")
+    stats = page.evaluate("() => ({...window.convscope.stats})")
+    frames = page.evaluate("() => { window.__recording = false; return window.__frames; }")
+    page.click(".player .play")
+    gaps = [b - a for a, b in zip(frames, frames[1:], strict=False)]
+    span = (frames[-1] - frames[0]) / 1000
+    return {"fps": (len(frames) - 1) / span, "draws_per_s": stats["draws"] / span,
+            "positions": pos, "median_gap_ms": statistics.median(gaps),
+            "p95_gap_ms": sorted(gaps)[int(0.95 * (len(gaps) - 1))], "max_gap_ms": max(gaps)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="front-end speed in Chromium")
+    ap.add_argument("--out", type=Path, default=Path("docs/frontend_speed.txt"))
+    ap.add_argument("--seconds", type=float, default=3.0)
+    args = ap.parse_args()
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        live, server = start_server(Path(tmp))
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            version = browser.version
+            times = load_times(page, f"{live.url}/?img=sample-car&step=2")
+            med = {k: statistics.median(t[k] for t in times) for k in times[0]}
+            lines += [f"Chromium {version}, headless, 1280x720, localhost (Flask dev server)",
+                      "", "Page load (median of 5 loads, ms since navigation start):",
+                      f"  DOM interactive        {med['interactive']:7.0f}",
+                      f"  DOMContentLoaded       {med['dcl']:7.0f}   (every ES module has run)",
+                      f"  load event             {med['load']:7.0f}",
+                      f"  first view drawn       {med['ready']:7.0f}   (step-through, after "
+                      "POST /api/conv)", ""]
+            lines.append("Step-through playing (rAF = browser frames per second while playing):")
+            lines.append(f"  {'size':>5} {'speed':>8} {'rAF fps':>8} {'draws/s':>8} "
+                         f"{'median':>7} {'p95':>6} {'max gap ms':>10}")
+            for size, speeds in ((32, (60, 240)), (128, (60, 2000)), (256, (60, 2000))):
+                for speed in speeds:
+                    r = play(page, f"{live.url}/?img=sample-car&step=2&size={size}",
+                             args.seconds, speed)
+                    lines.append(f"  {size:>5} {speed:>6}/s {r['fps']:8.1f} "
+                                 f"{r['draws_per_s']:8.1f} {r['median_gap_ms']:7.1f} "
+                                 f"{r['p95_gap_ms']:6.1f} {r['max_gap_ms']:10.1f}")
+            browser.close()
+        server.shutdown()
+    lines += ["", "speed 60/s: one position per frame; 240/s: 4 per frame; 2000/s: ~33 per frame "
+              "(each frame draws once).", "The browser paces rAF at the display rate (60 Hz): "
+              "~60 fps means no frame was dropped."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
