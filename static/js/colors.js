@@ -30,10 +30,19 @@ export function rgbOf(name, v, lo, hi) {
   return [0, 1, 2].map((j) => Math.round(stops[i][j] + f * (stops[i + 1][j] - stops[i][j])));
 }
 
-/** Black or white: whichever reads better on background rgb. */
-export function inkOn([r, g, b]) {
-  const lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-  return lum > 0.5 ? "#000" : "#fff";
+/** WCAG relative luminance of an sRGB colour. */
+function luminance(rgb) {
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** Black or white: whichever has the higher WCAG contrast on background rgb (always ≥ 4.5). */
+export function inkOn(rgb) {
+  const L = luminance(rgb);
+  return (L + 0.05) / 0.05 >= 1.05 / (L + 0.05) ? "#000" : "#fff";
 }
 
 /** Paint a DOM cell with value v: background from the scale, ink for contrast. */

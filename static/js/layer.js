@@ -96,7 +96,7 @@ function volume(el, d) {
 export async function render(el, d) {
   if (!el.querySelector(".layer")) {
     el.innerHTML = `<div class="layer">
-      <div class="plot" id="layer-plot" aria-label="Each filter with its map, ReLU and pooling"></div>
+      <div class="plot" id="layer-plot" role="figure" aria-label="Each filter with its map, ReLU and pooling"></div>
       <figure class="deck-box"><div class="deck" id="layer-volume" role="img"
         aria-label="The feature maps stacked as a volume"></div>
         <figcaption>the maps stacked: the next layer's input volume</figcaption></figure>

@@ -112,8 +112,8 @@ function probabilities(gd, res) {
 export async function render(el) {
   if (!el.querySelector(".network")) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
-      <div class="net-row"><div class="plot" id="net-probs" aria-label="Class probabilities"></div>
-      <div class="plot" id="net-acts" aria-label="The chosen layer's activations"></div></div></div>`;
+      <div class="net-row"><div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
+      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div></div>`;
   }
   modelPicker(el);
   const m = modelInfo();
@@ -142,7 +142,7 @@ export async function render(el) {
 export async function renderSequence(el) {
   if (!el.querySelector(".sequence")) {
     el.innerHTML = `<div class="sequence"><div class="arch compact" id="seq-arch" role="group" aria-label="The network's layers"></div>
-      <div class="plot" id="seq-plot" aria-label="Each layer's maps for the picture"></div></div>`;
+      <div class="plot" id="seq-plot" role="figure" aria-label="Each layer's maps for the picture"></div></div>`;
   }
   modelPicker(el);
   const m = modelInfo();

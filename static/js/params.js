@@ -8,7 +8,7 @@ let drawn = "";
 export function render(el, d) {
   if (!el.querySelector(".params")) {
     el.innerHTML = `<div class="params">
-      <div class="plot" id="params-plot" aria-label="Parameter counts, logarithmic scale"></div>
+      <div class="plot" id="params-plot" role="figure" aria-label="Parameter counts, logarithmic scale"></div>
       <div class="params-sums">
         <p class="formula big"><span class="tag conv">Conv</span> <span id="params-conv"></span></p>
         <p class="formula big"><span class="tag fc">Fully connected</span> <span id="params-fc"></span></p>

@@ -30,11 +30,11 @@ export function poolAt(data, f, pp) {
 
 function build(el) {
   el.innerHTML = `<div class="pooling">
-      <div class="plot" id="pool-in" aria-label="The feature map after ReLU with the pooling window"></div>
+      <div class="plot" id="pool-in" role="figure" aria-label="The feature map after ReLU with the pooling window"></div>
       <div class="pool-mid"><p class="col-title">Window</p><div class="grid pool-grid" id="pool-grid"
         role="img" aria-label="The window's values"></div>
         <p class="math-total">max = <span class="value" id="pool-value"></span></p></div>
-      <div class="plot" id="pool-out" aria-label="The pooled map filling in"></div>
+      <div class="plot" id="pool-out" role="figure" aria-label="The pooled map filling in"></div>
     </div><p class="sr-only" aria-live="polite" id="pool-live"></p>`;
   const player = makePlayer({
     name: "Pooling", count: () => (d ? d.pooled[fi()].h * d.pooled[fi()].w : 1),

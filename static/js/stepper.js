@@ -19,8 +19,8 @@ function build(el) {
   el.innerHTML = `
     <div class="stepper">
       <div class="st-plots">
-        <div class="plot" id="st-input" aria-label="The picture with the filter's window"></div>
-        <div class="plot" id="st-output" aria-label="The output feature map filling in"></div>
+        <div class="plot" id="st-input" role="figure" aria-label="The picture with the filter's window"></div>
+        <div class="plot" id="st-output" role="figure" aria-label="The output feature map filling in"></div>
       </div>
       <div class="st-math" id="st-math"></div>
     </div>

@@ -75,7 +75,7 @@ function build(el) {
         <input type="range" id="ep-range" min="0" max="0" value="0" aria-label="Epoch"></label>
     </div>
     <div class="tiles" id="ep-tiles"></div>
-    <div class="plot" id="ep-curves" aria-label="Accuracy and loss over the epochs"></div></div>`;
+    <div class="plot" id="ep-curves" role="figure" aria-label="Accuracy and loss over the epochs"></div></div>`;
   ui = { el, range: el.querySelector("#ep-range"), out: el.querySelector("#ep-out"),
     play: el.querySelector("#ep-play"), tiles: el.querySelector("#ep-tiles"), curves: el.querySelector("#ep-curves") };
   ui.range.addEventListener("input", () => { stop(); update({ ep: epochs[Number(ui.range.value)] }); });
@@ -132,7 +132,7 @@ export async function renderLearned(el) {
   if (!el.querySelector(".learned")) {
     el.innerHTML = `<div class="learned"><div class="learned-side"><div class="tiles big" id="learned-tiles"></div>
       <button type="button" id="learned-use">Use these filters in the layer view</button></div>
-      <div class="plot" id="layer-plot-learned" aria-label="The learned filters applied to the picture"></div></div>`;
+      <div class="plot" id="layer-plot-learned" role="figure" aria-label="The learned filters applied to the picture"></div></div>`;
     el.querySelector("#learned-use").addEventListener("click", () => {
       const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
       update({ f: Array.from({ length: Math.min(conv.output_shape[2], 8) }, (_, i) => `${m.name}.${conv.name}.${i}`), fi: 0, step: 4 });

@@ -19,10 +19,10 @@ export function render(el, d) {
   if (!el.querySelector(".volume")) {
     el.innerHTML = `
       <div class="volume">
-        <div class="plot" id="vol-picture" role="img" aria-label="The picture"></div>
-        <div class="plot" id="vol-0" role="img" aria-label="Red channel"></div>
-        <div class="plot" id="vol-1" role="img" aria-label="Green channel"></div>
-        <div class="plot" id="vol-2" role="img" aria-label="Blue channel"></div>
+        <div class="plot" id="vol-picture" role="figure" aria-label="The picture"></div>
+        <div class="plot" id="vol-0" role="figure" aria-label="Red channel"></div>
+        <div class="plot" id="vol-1" role="figure" aria-label="Green channel"></div>
+        <div class="plot" id="vol-2" role="figure" aria-label="Blue channel"></div>
       </div>
       <p class="formula big" id="vol-count"></p>`;
   }
