@@ -2,7 +2,7 @@
 // and after 2×2 max pooling, in one Plotly figure (one column per filter), and the maps
 // stacked as the volume the next layer reads.
 import { colorscale, rgbOf, symmetric } from "./colors.js";
-import { draw, picture, pictureUrl, theme } from "./plots.js";
+import { draw, layoutKey, picture, pictureUrl, theme } from "./plots.js";
 import { update } from "./state.js";
 
 let drawn = "";
@@ -102,7 +102,7 @@ export async function render(el, d) {
         <figcaption>the maps stacked: the next layer's input volume</figcaption></figure>
     </div>`;
   }
-  const key = `${JSON.stringify(d.body)}|${document.body.className}`;
+  const key = `${JSON.stringify(d.body)}|${layoutKey()}`;
   if (key === drawn) return;
   drawn = key;
   const { traces, layout } = figure(d);

@@ -159,6 +159,10 @@ async function start() {
   input.init(showError);
   geometry.init();
   exportsUi.init(showError);
+  window.addEventListener("resize", () => {
+    clearTimeout(start.resize);
+    start.resize = setTimeout(refreshSoon, 150); // type sizes follow the window: redraw
+  });
   window.addEventListener("unhandledrejection", (ev) => { ev.preventDefault(); showError(ev.reason); });
   try {
     await loadCatalog();

@@ -61,7 +61,7 @@ function architecture(box, m, onPick) {
   for (const l of m.layers) if (l.kind !== "flatten") add(l.kind, l.name, l.output_shape, l.params, true);
   const total = document.createElement("p");
   total.className = "arch-total";
-  total.textContent = `${n(m.total_params)} parameters in all`;
+  total.textContent = `${n(m.total_params)} parameters in all · click a layer to see its maps`;
   box.append(total);
 }
 
@@ -89,6 +89,7 @@ function mapsFigure(gd, layers, cols) {
         colorscale: colorscale(signed ? "diverging" : "viridis"), showscale: false, zsmooth: false,
         hovertemplate: `${a.layer} map ${c + 1}<extra></extra>` });
     }
+    if (a.label === false) return;
     annotations.push({ text: `<b>${a.layer}</b><br>${a.shape.join("×")}`, xref: "paper", yref: "paper",
       x: 0, xanchor: "right", xshift: -8, y: 1 - (r + 0.5) / layers.length, showarrow: false, align: "right" });
   });
@@ -105,7 +106,8 @@ function probabilities(gd, res) {
     title: { text: `Its guess: ${order.at(-1)[1]}`, font: { size: t.title } },
     font: { size: t.font, color: t.ink }, margin: { l: 110, r: 70, t: 50, b: 40 },
     xaxis: { range: [0, 1.12], tickformat: ".0%", gridcolor: "#ccc", fixedrange: true },
-    yaxis: { fixedrange: true }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", dragmode: false });
+    yaxis: { fixedrange: true, tickmode: "array", tickvals: order.map((o) => o[1]), automargin: true },
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", dragmode: false });
 }
 
 /** Step 10: architecture, probabilities, the chosen layer's activations. */
@@ -125,10 +127,17 @@ export async function render(el) {
   const a = res.activations.find((x) => x.layer === chosen);
   const acts = el.querySelector("#net-acts");
   if (a && a.shape.length === 3) {
-    const rows = Math.min(4, Math.ceil(a.maps.length / 8));
-    const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: a.maps.slice(r * 8, r * 8 + 8),
-      layer: r ? `${a.layer} (${r * 8 + 1}–)` : a.layer }));
-    await mapsFigure(acts, layers, 8);
+    // As many columns as make the maps largest in this plot's box.
+    const n = a.maps.length, W = acts.clientWidth - 150, H = acts.clientHeight - 20;
+    let cols = 1, best = 0;
+    for (let c = 1; c <= n; c++) {
+      const size = Math.min(W / c, H / Math.ceil(n / c));
+      if (size > best) [best, cols] = [size, c];
+    }
+    const rows = Math.ceil(n / cols);
+    const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: a.maps.slice(r * cols, r * cols + cols),
+      layer: r ? "" : a.layer, label: r === 0 }));
+    await mapsFigure(acts, layers, cols);
   } else if (a) {
     const { data } = decode(a.maps);
     await draw(acts, [{ type: "bar", y: Array.from(data), marker: { color: "#31688e" },

@@ -1,6 +1,6 @@
 // Step 8: parameter sharing and local connectivity: the conv layer's parameter count against
 // a fully connected layer's with the same input and output, for the current sizes.
-import { draw, theme } from "./plots.js";
+import { draw, layoutKey, theme } from "./plots.js";
 
 const n = (v) => Number(v).toLocaleString("en-US");
 let drawn = "";
@@ -15,7 +15,7 @@ export function render(el, d) {
         <p class="formula big" id="params-ratio"></p>
       </div></div>`;
   }
-  const key = `${JSON.stringify(d.geometry)}|${document.body.className}`;
+  const key = `${JSON.stringify(d.geometry)}|${layoutKey()}`;
   if (key === drawn) return;
   drawn = key;
   const g = d.geometry, t = theme();

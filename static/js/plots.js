@@ -5,14 +5,17 @@ import { colorscale } from "./colors.js";
 const Plotly = window.Plotly;
 export { Plotly };
 
-/** Sizes that depend on classroom mode: big type and thick lines for a projector. */
+/** Sizes that follow the page's type size (which grows with the window, and in classroom
+ * mode): big type and thick lines for a projector. */
 export function theme() {
   const big = document.body.classList.contains("classroom");
+  const root = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 15;
+  const font = Math.round(root * (big ? 1 : 0.87));
   return {
     big,
-    font: big ? 20 : 13,
-    title: big ? 20 : 15,
-    line: big ? 5 : 3,
+    font,
+    title: Math.round(font * (big ? 1 : 1.15)),
+    line: big ? Math.max(4, root / 4) : 3,
     thin: big ? 2.5 : 1.5,
     ink: "#111",
     accent: "#e6007e", // magenta: not confusable with the blue/red of the maps
@@ -95,6 +98,11 @@ export function cellRect(r0, c0, r1, c1, { color, width, fill = "rgba(0,0,0,0)",
 /** Draw (or cheaply redraw) a figure. */
 export function draw(el, data, layout) {
   return Plotly.react(el, data, layout, CONFIG);
+}
+
+/** What a drawn figure depends on besides its data: the mode and the window's size. */
+export function layoutKey() {
+  return `${document.body.className}|${innerWidth}x${innerHeight}`;
 }
 
 export function fmt(v) {

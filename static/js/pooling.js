@@ -3,7 +3,7 @@
 import { paint } from "./colors.js";
 import { makePlayer } from "./player.js";
 import { makeOverlay } from "./overlay.js";
-import { draw, fmt, heatmap, mapLayout, theme } from "./plots.js";
+import { draw, fmt, heatmap, layoutKey, mapLayout, theme } from "./plots.js";
 import { maskRects } from "./stepper.js";
 import { state, update } from "./state.js";
 
@@ -87,7 +87,7 @@ export function show() {
 export function render(el, data) {
   if (!ui || !el.contains(ui.player.el)) build(el);
   d = data;
-  const key = `${JSON.stringify(d.body)}|${fi()}|${document.body.className}`;
+  const key = `${JSON.stringify(d.body)}|${fi()}|${layoutKey()}`;
   if (key !== drawn) {
     drawn = key;
     const f = fi(), r = d.relu[f], p = d.pooled[f];

@@ -6,7 +6,7 @@ import { symmetric } from "./colors.js";
 import { stepAt } from "./data.js";
 import { makePlayer } from "./player.js";
 import { makeOverlay } from "./overlay.js";
-import { draw, fmt, heatmap, mapLayout, picture, pictureUrl, theme } from "./plots.js";
+import { draw, fmt, heatmap, layoutKey, mapLayout, picture, pictureUrl, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { buildMath, setStep, setWeights } from "./stepgrids.js";
 
@@ -176,7 +176,7 @@ export function render(el, data) {
   d = data;
   ui.select.replaceChildren(...d.filters.map((f, i) => new Option(`${i + 1}. ${f.label}`, i)));
   ui.select.value = String(fi());
-  const key = `${JSON.stringify(d.body)}|${fi()}|${document.body.className}`;
+  const key = `${JSON.stringify(d.body)}|${fi()}|${layoutKey()}`;
   if (key !== drawnKey) {
     drawFigures();
     drawnKey = key;

@@ -4,7 +4,7 @@ import { api, decode, withImage } from "./api.js";
 import { decodeConv, current } from "./data.js";
 import * as layer from "./layer.js";
 import { modelInfo } from "./network.js";
-import { draw, Plotly, theme } from "./plots.js";
+import { draw, layoutKey, Plotly, theme } from "./plots.js";
 import { state, update } from "./state.js";
 
 const filterCache = new Map(); // `${model}|${epoch}` → promise of the filters response
@@ -112,12 +112,12 @@ export async function render(el) {
   tiles(ui.tiles, await filtersAt(m, ep));
   const hist = await history(m);
   const gd = ui.curves;
-  if (gd.data && gd.dataset.model === m.name && gd.dataset.mode === document.body.className) {
+  if (gd.data && gd.dataset.model === m.name && gd.dataset.mode === layoutKey()) {
     Plotly.relayout(gd, { "shapes[0].x0": ep, "shapes[0].x1": ep });
   } else {
     await curves(gd, hist, ep);
     gd.dataset.model = m.name;
-    gd.dataset.mode = document.body.className;
+    gd.dataset.mode = layoutKey();
   }
   for (const e of epochs) filtersAt(m, e); // prefetch: playing is then instant
 }

@@ -1,6 +1,6 @@
 // Step 1: the picture as a volume: the picture itself and its three channels, each an S×S
 // grid of numbers in [0, 1] (Viridis, fixed range 0..1: the same colour means the same value).
-import { draw, heatmap, mapLayout, picture, pictureUrl } from "./plots.js";
+import { draw, heatmap, layoutKey, mapLayout, picture, pictureUrl } from "./plots.js";
 
 const NAMES = ["Red", "Green", "Blue"];
 let drawn = "";
@@ -26,7 +26,7 @@ export function render(el, d) {
       </div>
       <p class="formula big" id="vol-count"></p>`;
   }
-  const key = `${d.body.image_id}|${d.S}|${document.body.className}`;
+  const key = `${d.body.image_id}|${d.S}|${layoutKey()}`;
   if (key === drawn) return;
   drawn = key;
   const S = d.S;

@@ -1,0 +1,86 @@
+"""The explorer's controls in Chromium: filters (add, remove, hand-edited weights, the trained
+network's), clicks on the maps, drag and drop, the webcam's absence explained."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+
+from PIL import Image
+
+from tests.e2e.conftest import open_app, state
+
+
+def test_add_remove_and_edit_filters(page, live_server):
+    open_app(page, live_server, "img=sample-car&f=sobel_x&step=2")
+    page.select_option("#add-filter", "laplacian")
+    page.wait_for_function("() => window.convscope.state.f.join() === 'sobel_x,laplacian'")
+    assert state(page)["fi"] == 1
+    page.wait_for_function("() => document.querySelectorAll('#filter-list li').length === 2")
+    # Hand-edit filter 2: all weights 0 except the centre's red weight 2, bias 0.5.
+    page.click("#edit-filter")
+    page.wait_for_selector("#weights-dialog[open]")
+    page.eval_on_selector_all("#weights-editor [data-at]", "els => els.forEach(e => e.value = 0)")
+    page.fill('#weights-editor [data-at="36"]', "2")  # row 2, col 2, red: (2·5 + 2)·3 + 0
+    page.fill("#edit-bias", "0.5")
+    page.click("#weights-apply")
+    page.wait_for_function("() => window.convscope.state.f[1].startsWith('w_5_')")
+    # The value at (0, 0) is 2 × the red pixel at (2, 2) + 0.5.
+    page.wait_for_function("() => document.querySelector('#st-filter').selectedOptions[0]"
+                           ".textContent.includes('hand-made')")
+    body = {"image_id": "sample-car", "size": 32, "filters": [{"preset": "sobel_x"}]}
+    res = live_server.post_json("/api/conv", body)
+    raw = base64.b64decode(res["image"]["bdata"])
+    red = raw[(2 * 32 + 2) * 3]
+    page.focus("main")
+    page.keyboard.press("Home")
+    expected = f"{2 * (red / 255) + 0.5:.2f}"
+    page.wait_for_function("v => document.querySelector('#step-value').textContent === v",
+                           arg=expected)
+    page.click("#filter-list li:nth-child(1) .remove")
+    page.wait_for_function("() => window.convscope.state.f.length === 1")
+    assert page.is_disabled("#filter-list li .remove")  # a layer keeps at least one filter
+    page.click("#use-trained")
+    page.wait_for_function("() => window.convscope.state.f[0] === 'lenet.conv1.0'")
+    assert len(state(page)["f"]) == 6
+    assert page.errors == []
+
+
+def test_clicks_on_the_maps_move_the_window(page, live_server):
+    open_app(page, live_server, "img=sample-car&f=sobel_x&step=2")
+    page.wait_for_selector("#st-output .nsewdrag")
+    box = page.locator("#st-output .nsewdrag").bounding_box()
+    # Click the middle of the feature map's cell (row 20, col 7) of 28×28.
+    page.mouse.click(box["x"] + box["width"] * (7.5 / 28), box["y"] + box["height"] * (20.5 / 28))
+    page.wait_for_function("() => window.convscope.state.pos === 20 * 28 + 7")
+    box = page.locator("#st-input .nsewdrag").bounding_box()
+    # A pixel (10, 10) of the 32×32 picture: the window centred there starts at (8, 8).
+    page.mouse.click(box["x"] + box["width"] * (10.5 / 32), box["y"] + box["height"] * (10.5 / 32))
+    page.wait_for_function("() => window.convscope.state.pos === 8 * 28 + 8")
+    assert page.errors == []
+
+
+def test_drop_a_picture(page, live_server):
+    open_app(page, live_server, "step=1")
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 20), (10, 200, 30)).save(buf, "PNG")
+    data = buf.getvalue()
+    page.evaluate("""b64 => {
+      const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "green.png", {type: "image/png"}));
+      document.getElementById("main").dispatchEvent(
+        new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", base64.b64encode(data).decode())
+    digest = hashlib.sha256(data).hexdigest()
+    page.wait_for_function("d => window.convscope.state.img === d", arg=digest)
+    assert page.errors == []
+
+
+def test_no_webcam_is_explained(page, live_server):
+    open_app(page, live_server, "step=1")
+    page.click("#webcam-button")
+    toast = page.wait_for_selector("#toast:not([hidden])")
+    assert "camera" in toast.text_content()
+    assert page.is_hidden("#webcam")
