@@ -294,4 +294,9 @@ def test_exports_csv_and_gif(page, live_server):
         page.click("#export-gif")
     assert Path(dl.value.path()).read_bytes()[:6] in (b"GIF89a", b"GIF87a")
     assert re.match(r"convscope-filter2\.gif", dl.value.suggested_filename)
+    # A PNG of a plot, from its camera button (Plotly.downloadImage), under the app's CSP.
+    page.hover("#st-output")
+    with page.expect_download() as dl:
+        page.click('#st-output .modebar-btn[data-title^="Download plot"]')
+    assert Path(dl.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.errors == []
