@@ -1,6 +1,6 @@
 // The filter list of the explorer: presets, seeded random filters, the trained network's
 // filters, hand-edited weights; which one the step-through follows.
-import { catalog, current } from "./data.js";
+import { catalog, current, loadConv } from "./data.js";
 import { pictureUrl } from "./plots.js";
 import { state, update, weightsToken } from "./state.js";
 
@@ -86,9 +86,13 @@ function buildAdd() {
   });
 }
 
-function openEditor() {
-  const f = current?.filters[state.fi];
-  if (!f) return;
+async function openEditor() {
+  let f;
+  try {
+    f = (await loadConv()).filters[state.fi]; // the layer as the state says, even mid-change
+  } catch (e) {
+    return report(e);
+  }
   const box = $("weights-editor");
   box.replaceChildren();
   const k = f.k;

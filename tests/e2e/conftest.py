@@ -19,8 +19,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 class LiveServer:
-    def __init__(self, url: str):
+    def __init__(self, url: str, data_dir: Path):
         self.url = url
+        self.data_dir = data_dir  # the image store's folder
 
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(self.url + path) as r:
@@ -50,7 +51,7 @@ def start_server(data_dir: Path) -> tuple[LiveServer, object]:
 
     server = make_server("127.0.0.1", 0, create_app(), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return LiveServer(f"http://127.0.0.1:{server.server_port}"), server
+    return LiveServer(f"http://127.0.0.1:{server.server_port}", data_dir), server
 
 
 @pytest.fixture(scope="session")

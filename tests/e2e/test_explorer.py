@@ -84,3 +84,75 @@ def test_no_webcam_is_explained(page, live_server):
     toast = page.wait_for_selector("#toast:not([hidden])")
     assert "camera" in toast.text_content()
     assert page.is_hidden("#webcam")
+
+
+def png(color: tuple[int, int, int], side: int = 24) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (side, side), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_paste_a_picture(page, live_server):
+    open_app(page, live_server, "step=1")
+    data = png((200, 200, 10))
+    page.evaluate("""b64 => {
+      const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "pasted.png", {type: "image/png"}));
+      document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true}));
+    }""", base64.b64encode(data).decode())
+    page.wait_for_function("d => window.convscope.state.img === d",
+                           arg=hashlib.sha256(data).hexdigest())
+    assert page.errors == []
+
+
+def test_a_picture_the_server_forgot_is_uploaded_again(page, live_server):
+    open_app(page, live_server, "step=2")
+    data = png((30, 60, 220), side=40)
+    digest = hashlib.sha256(data).hexdigest()
+    page.set_input_files("#file-input", files=[{"name": "b.png", "mimeType": "image/png",
+                                                  "buffer": data}])
+    page.wait_for_function("d => window.convscope.state.img === d", arg=digest)
+    for f in live_server.data_dir.rglob(f"{digest}*"):  # the store loses it
+        f.unlink()
+    uploads = []
+    page.on("request", lambda r: r.url.endswith("/api/images") and uploads.append(r))
+    page.click('[data-size="16"]')  # a new size: the server must read the picture again
+    page.wait_for_function("() => document.querySelector('.player .where').textContent"
+                           ".endsWith('of 144')")
+    assert len(uploads) == 1
+    assert page.evaluate("() => window.convscope.state.img") == digest
+
+
+def test_an_unknown_picture_in_a_shared_url_falls_back_to_a_sample(page, live_server):
+    page.goto(f"{live_server.url}/?img={'ab' * 32}&step=2")
+    toast = page.wait_for_selector("#toast:not([hidden])")
+    page.wait_for_function("() => window.convscope && "
+                           "window.convscope.state.img === 'sample-car'")
+    assert "no longer has this picture" in toast.text_content()
+    page.wait_for_selector("#step-value")
+
+
+def test_webcam_capture_with_a_fake_camera(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720},
+                                  permissions=["camera"])
+    page = context.new_page()
+    open_app(page, live_server, "step=1")
+    # No camera on a test machine: give getUserMedia a canvas stream instead.
+    page.evaluate("""() => {
+      const c = document.createElement("canvas");
+      c.width = 64; c.height = 48;
+      const ctx = c.getContext("2d");
+      ctx.fillStyle = "#20c040"; ctx.fillRect(0, 0, 64, 48);
+      const stream = c.captureStream(10);
+      setInterval(() => ctx.fillRect(0, 0, 64, 48), 50);
+      navigator.mediaDevices.getUserMedia = async () => stream;
+    }""")
+    before = page.evaluate("() => window.convscope.state.img")
+    page.click("#webcam-button")
+    page.wait_for_selector("#webcam:not([hidden])")
+    page.wait_for_function("() => document.getElementById('webcam-video').videoWidth > 0")
+    page.click("#webcam-snap")
+    page.wait_for_function("b => window.convscope.state.img !== b", arg=before)
+    assert page.is_hidden("#webcam")
+    context.close()
