@@ -22,7 +22,8 @@ async function predict(name) {
   return cache.get(key);
 }
 
-function modelPicker(el) {
+/** A "Network" select at the top of el (steps 5, 6, 7, 10). */
+export function modelPicker(el) {
   let sel = el.querySelector(".model-pick select");
   if (!sel) {
     const label = document.createElement("label");

@@ -3,7 +3,7 @@
 import { api, decode, withImage } from "./api.js";
 import { decodeConv, current } from "./data.js";
 import * as layer from "./layer.js";
-import { modelInfo } from "./network.js";
+import { modelInfo, modelPicker } from "./network.js";
 import { draw, layoutKey, Plotly, theme } from "./plots.js";
 import { state, update } from "./state.js";
 
@@ -102,14 +102,16 @@ export function stop() {
 /** Step 6. */
 export async function render(el) {
   if (!ui || !el.contains(ui.range)) build(el);
+  modelPicker(el);
   const m = modelInfo();
   const first = await filtersAt(m, -1);
   epochs = first.epochs;
-  const ep = state.ep < 0 ? epochs.at(-1) : state.ep;
+  const ep = state.ep < 0 || !epochs.includes(state.ep) ? epochs.at(-1) : state.ep;
   ui.range.max = String(epochs.length - 1);
   ui.range.value = String(Math.max(0, epochs.indexOf(ep)));
   ui.out.textContent = ep === 0 ? "0 (random start)" : `${ep} of ${epochs.at(-1)}`;
   tiles(ui.tiles, await filtersAt(m, ep));
+  ui.tiles.classList.toggle("many", ui.tiles.children.length > 16);
   const hist = await history(m);
   const gd = ui.curves;
   if (gd.data && gd.dataset.model === m.name && gd.dataset.mode === layoutKey()) {
@@ -130,7 +132,7 @@ export function key(e) {
 /** Step 7: the final filters, big, and their maps on the current picture. */
 export async function renderLearned(el) {
   if (!el.querySelector(".learned")) {
-    el.innerHTML = `<div class="learned"><div class="learned-side"><div class="tiles big" id="learned-tiles"></div>
+    el.innerHTML = `<div class="learned"><div class="learned-side"><div class="tiles" id="learned-tiles"></div>
       <button type="button" id="learned-use">Use these filters in the layer view</button></div>
       <div class="plot" id="layer-plot-learned" role="figure" aria-label="The learned filters applied to the picture"></div></div>`;
     el.querySelector("#learned-use").addEventListener("click", () => {
@@ -138,8 +140,12 @@ export async function renderLearned(el) {
       update({ f: Array.from({ length: Math.min(conv.output_shape[2], 8) }, (_, i) => `${m.name}.${conv.name}.${i}`), fi: 0, step: 4 });
     });
   }
+  modelPicker(el);
   const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
-  tiles(el.querySelector("#learned-tiles"), await filtersAt(m, -1));
+  const box = el.querySelector("#learned-tiles");
+  tiles(box, await filtersAt(m, -1));
+  box.classList.toggle("big", box.children.length <= 9);
+  box.classList.toggle("many", box.children.length > 16);
   const body = { ...(current?.body || {}), image_id: state.img, size: state.size, stride: 1, padding: 0, dilation: 1,
     pool: { op: "max", size: 2, stride: 2 },
     filters: Array.from({ length: Math.min(conv.output_shape[2], 6) }, (_, i) => ({ model: m.name, layer: conv.name, index: i })) };
