@@ -116,8 +116,9 @@ function drawFigures() {
   if (!ui.g || ui.g.k !== filt.k) ui.g = buildMath(ui.math, filt.k);
   setWeights(ui.g, filt.w);
   ui.range = range;
+  const span = (filt.k - 1) * g.dilation + 1;
   ui.formula.textContent = `Output size = (W − F + 2P)/S + 1 = ${g.formula}` +
-    (g.dilation > 1 ? `   (F = ${(filt.k - 1) * g.dilation + 1}: the dilated ${filt.k}×${filt.k} filter spans that many pixels)` : "");
+    (g.dilation > 1 ? `  (F = ${span}: dilation ${g.dilation} spreads the ${filt.k}×${filt.k} taps)` : "");
 }
 
 function clickOutput(pt) {

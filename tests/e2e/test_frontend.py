@@ -300,3 +300,27 @@ def test_exports_csv_and_gif(page, live_server):
         page.click('#st-output .modebar-btn[data-title^="Download plot"]')
     assert Path(dl.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.errors == []
+
+
+@pytest.mark.parametrize(("query", "body"), [
+    ("img=sample-cat&size=32&f=lenet.conv1.2,lenet.conv1.4&fi=1&p=2",
+     conv_body(image_id="sample-cat", padding=2, filters=[
+         {"model": "lenet", "layer": "conv1", "index": 2},
+         {"model": "lenet", "layer": "conv1", "index": 4}], filter=1)),
+    ("img=sample-colour_wheel&size=20&f=random:3&s=3&p=1&d=2",
+     conv_body(image_id="sample-colour_wheel", size=20, stride=3, padding=1, dilation=2,
+               filters=[{"preset": "random", "size": 5, "seed": 3}], filter=0)),
+    ("img=sample-frog&size=9&k=3&f=gaussian_blur,sharpen&fi=1&s=2",
+     conv_body(image_id="sample-frog", size=9, stride=2, filters=[
+         {"preset": "gaussian_blur", "size": 3}, {"preset": "sharpen", "size": 3}], filter=1)),
+])
+def test_every_shown_number_equals_the_api_at_many_positions(page, live_server, query, body):
+    open_app(page, live_server, f"{query}&step=2")
+    page.wait_for_selector("#step-value")
+    g = live_server.post_json("/api/conv", {k: v for k, v in body.items() if k != "filter"})[
+        "geometry"]
+    ho, wo = g["output"][:2]
+    for row, col in [(0, 0), (0, wo - 1), (ho - 1, 0), (ho - 1, wo - 1), (ho // 2, wo // 3)]:
+        page.evaluate("p => window.convscope.update({pos: p})", row * wo + col)
+        assert_step_matches_api(page, live_server, body, row, col)
+    assert page.errors == []
