@@ -34,6 +34,10 @@ function toggleClassroom() {
   const on = state.mode !== "class";
   // Entering classroom mode hides the controls: the keyboard or clicker drives the lesson.
   update({ mode: on ? "class" : "", ctl: on ? 0 : 1 });
+  const hint = document.getElementById("hint");
+  hint.hidden = !on;
+  clearTimeout(toggleClassroom.timer);
+  toggleClassroom.timer = setTimeout(() => { hint.hidden = true; }, 4000);
 }
 
 function toggleControls() {

@@ -27,7 +27,7 @@ export function figure(d) {
   const traces = [];
   const layout = {
     grid: { rows: 4, columns: F, pattern: "independent", xgap: 0.08, ygap: 0.12 },
-    margin: { l: t.big ? 150 : 110, r: 70, t: t.big ? 60 : 40, b: 10 }, showlegend: false,
+    margin: { l: t.font * 8.5, r: t.font * 5, t: t.font * 3.2, b: 10 }, showlegend: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     annotations: [], dragmode: false, hoverlabel: { font: { size: t.font } },
   };

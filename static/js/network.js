@@ -71,7 +71,7 @@ function mapsFigure(gd, layers, cols) {
   const t = theme();
   const traces = [], annotations = [];
   const layout = { grid: { rows: layers.length, columns: cols, pattern: "independent", xgap: 0.05, ygap: 0.12 },
-    margin: { l: t.big ? 170 : 130, r: 10, t: 10, b: 10 }, showlegend: false, dragmode: false,
+    margin: { l: t.font * 8.5, r: 10, t: 10, b: 10 }, showlegend: false, dragmode: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", annotations };
   const base = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", constrain: "domain", fixedrange: true };
   layers.forEach((a, r) => {
@@ -105,7 +105,7 @@ function probabilities(gd, res) {
     text: order.map((o) => `${(100 * o[0]).toFixed(1)}%`), textposition: "outside", cliponaxis: false,
     hovertemplate: "%{y}: %{x:.1%}<extra></extra>" }], {
     title: { text: `Its guess: ${order.at(-1)[1]}`, font: { size: t.title } },
-    font: { size: t.font, color: t.ink }, margin: { l: 110, r: 70, t: 50, b: 40 },
+    font: { size: t.font, color: t.ink }, margin: { l: t.font * 7, r: t.font * 4.5, t: t.title * 3, b: t.font * 2.5 },
     xaxis: { range: [0, 1.12], tickformat: ".0%", gridcolor: "#ccc", fixedrange: true },
     yaxis: { fixedrange: true, tickmode: "array", tickvals: order.map((o) => o[1]), automargin: true },
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", dragmode: false });

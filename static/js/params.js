@@ -33,7 +33,7 @@ export function render(el, d) {
     cliponaxis: false, textfont: { size: t.title }, hovertemplate: "%{y}: %{x:,}<extra></extra>",
   }], {
     title: { text: "Parameters (log scale)", font: { size: t.title } },
-    font: { size: t.font, color: t.ink }, margin: { l: t.big ? 200 : 140, r: 140, t: 50, b: 50 },
+    font: { size: t.font, color: t.ink }, margin: { l: t.font * 9, r: t.font * 7, t: t.title * 3, b: t.font * 3.5 },
     xaxis: { type: "log", title: { text: "number of weights and biases" }, gridcolor: "#ccc",
       range: [0, Math.log10(fc) + 0.6] },
     yaxis: { automargin: true }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",

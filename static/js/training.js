@@ -58,8 +58,8 @@ function curves(gd, hist, epoch) {
     { x, y: e.map((r) => r.val_acc), name: "accuracy (held-out)", line: { width: t.line, color: "#2166ac" } },
     { x, y: e.map((r) => r.train_loss), name: "training loss", yaxis: "y2", line: { width: t.line, color: "#b2182b", dash: "dash" } },
   ], {
-    font: { size: t.font, color: t.ink }, margin: { l: 60, r: 60, t: 30, b: 50 }, dragmode: false,
-    legend: { orientation: "h", y: 1.12 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    font: { size: t.font, color: t.ink }, margin: { l: t.font * 4, r: t.font * 4, t: t.font * 3.5, b: t.font * 3.5 }, dragmode: false,
+    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     xaxis: { title: { text: "epoch" }, gridcolor: "#ddd", fixedrange: true },
     yaxis: { tickformat: ".0%", range: [0, 1], gridcolor: "#ddd", fixedrange: true },
     yaxis2: { overlaying: "y", side: "right", showgrid: false, fixedrange: true, rangemode: "tozero" },
@@ -112,6 +112,7 @@ export async function render(el) {
   ui.out.textContent = ep === 0 ? "0 (random start)" : `${ep} of ${epochs.at(-1)}`;
   tiles(ui.tiles, await filtersAt(m, ep));
   ui.tiles.classList.toggle("many", ui.tiles.children.length > 16);
+  ui.tiles.classList.toggle("big", ui.tiles.children.length <= 9);
   const hist = await history(m);
   const gd = ui.curves;
   if (gd.data && gd.dataset.model === m.name && gd.dataset.mode === layoutKey()) {
