@@ -9,7 +9,7 @@ export const STEPS = [
     view: "volume", short: "Volume",
     title: "A picture is a volume of numbers",
     text: (c) => [
-      `To the computer this picture is ${c.S} × ${c.S} × 3 = ${n(c.S * c.S * 3)} numbers: a height, a width, and three colour channels (red, green, blue), each pixel's brightness between 0 and 1.`,
+      `To the computer this picture is ${c.S} × ${c.S} × 3 = ${n(c.S * c.S * 3)} numbers: ${c.S} rows, ${c.S} columns, and three colour channels (red, green, blue), each number a brightness from 0 (none) to 1 (full).`,
       "A convolutional network keeps that shape. It reads the picture as a volume, not as one long list, so pixels that are neighbours stay neighbours.",
     ],
   },
@@ -26,7 +26,7 @@ export const STEPS = [
     title: "Every position gives one number: a feature map",
     text: (c) => [
       `Sliding the filter to every place where it fits fills a map. Along one side a ${c.k}-wide filter fits ${c.S} − ${c.k} + 1 = ${c.S - c.k + 1} times, so with no padding the map is ${c.S - c.k + 1} × ${c.S - c.k + 1}.`,
-      "Padding P adds a border of zeros; stride S is how far the filter jumps: output = (W − F + 2P)/S + 1. Change them and watch the map and the formula.",
+      "Padding P adds a border of zeros; stride S is how far the filter jumps: output = (W − F + 2P)/S + 1. Change them under Geometry in the controls (C shows them) and watch the map and the formula.",
     ],
   },
   {
