@@ -159,6 +159,7 @@ async function start() {
   input.init(showError);
   geometry.init();
   exportsUi.init(showError);
+  document.getElementById("toast").addEventListener("click", (e) => { e.currentTarget.hidden = true; });
   window.addEventListener("resize", () => {
     clearTimeout(start.resize);
     start.resize = setTimeout(refreshSoon, 150); // type sizes follow the window: redraw
