@@ -139,7 +139,7 @@ function viewKey(e) {
 subscribe((changed) => {
   if (changed.has("mode")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
-      changed.has("fi") || changed.has("model") || changed.has("ctl")) {
+      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay")) {
     refreshSoon();
   } else if (changed.has("pos") && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();

@@ -8,8 +8,14 @@ import { draw, theme } from "./plots.js";
 import { state, update } from "./state.js";
 
 const cache = new Map(); // `${model}|${image}` → predict response
-let chosen = null; // the layer whose activations step 10 shows
 const n = (v) => Number(v).toLocaleString("en-US");
+
+/** The layer whose activations step 10 shows (state.lay, else the first conv layer). */
+function chosen() {
+  const m = modelInfo();
+  return m.layers.some((l) => l.name === state.lay) ? state.lay
+    : m.layers.find((l) => l.kind === "conv").name;
+}
 
 export const modelInfo = () => catalog.models.find((m) => m.name === state.model) || catalog.models[0];
 
@@ -43,11 +49,11 @@ function architecture(box, m, onPick) {
   box.replaceChildren();
   const add = (kind, name, shape, params, pickable) => {
     const b = document.createElement(pickable ? "button" : "div");
-    b.className = `arch-box kind-${kind}${name === chosen ? " chosen" : ""}`;
+    b.className = `arch-box kind-${kind}${name === chosen() ? " chosen" : ""}`;
     if (pickable) {
       b.type = "button";
       b.addEventListener("click", () => onPick(name));
-      b.setAttribute("aria-pressed", String(name === chosen));
+      b.setAttribute("aria-pressed", String(name === chosen()));
     }
     const k = document.createElement("strong");
     k.textContent = kind === "fc" ? "FC" : kind.toUpperCase();
@@ -91,7 +97,8 @@ function mapsFigure(gd, layers, cols) {
         hovertemplate: `${a.layer} map ${c + 1}<extra></extra>` });
     }
     if (a.label === false) return;
-    annotations.push({ text: `<b>${a.layer}</b><br>${a.shape.join("×")}`, xref: "paper", yref: "paper",
+    const note = a.note ? `<br><i>${a.note}</i>` : "";
+    annotations.push({ text: `<b>${a.layer}</b><br>${a.shape.join("×")}${note}`, xref: "paper", yref: "paper",
       x: 0, xanchor: "right", xshift: -8, y: 1 - (r + 0.5) / layers.length, showarrow: false, align: "right" });
   });
   return draw(gd, traces, layout);
@@ -121,11 +128,9 @@ export async function render(el) {
   modelPicker(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  if (!chosen || !m.layers.some((l) => l.name === chosen)) chosen = m.layers.find((l) => l.kind === "conv").name;
-  const pick = (name) => { chosen = name; render(el); };
-  architecture(el.querySelector("#net-arch"), m, pick);
+  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name }));
   await probabilities(el.querySelector("#net-probs"), res);
-  const a = res.activations.find((x) => x.layer === chosen);
+  const a = res.activations.find((x) => x.layer === chosen());
   const acts = el.querySelector("#net-acts");
   if (a && a.shape.length === 3) {
     // As many columns as make the maps largest in this plot's box.
@@ -137,7 +142,7 @@ export async function render(el) {
     }
     const rows = Math.ceil(n / cols);
     const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: a.maps.slice(r * cols, r * cols + cols),
-      layer: r ? "" : a.layer, label: r === 0 }));
+      layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
     await mapsFigure(acts, layers, cols);
   } else if (a) {
     const { data } = decode(a.maps);
@@ -157,7 +162,8 @@ export async function renderSequence(el) {
   modelPicker(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#seq-arch"), m, (name) => { chosen = name; update({ step: 10 }); });
-  const layers = res.activations.filter((a) => a.kind === "conv" || a.kind === "pool").slice(0, 4);
+  architecture(el.querySelector("#seq-arch"), m, (name) => update({ lay: name, step: 10 }));
+  const layers = res.activations.filter((a) => a.kind === "conv" || a.kind === "pool").slice(0, 4)
+    .map((a) => ({ ...a, maps: a.maps.slice(0, 8), note: a.shape[2] > 8 ? "first 8 maps" : "" }));
   await mapsFigure(el.querySelector("#seq-plot"), layers, 8);
 }

@@ -207,6 +207,12 @@ def test_trained_network_and_its_filters(page, live_server):
     best = max(range(10), key=lambda i: pred["probabilities"][i])
     page.wait_for_function("() => document.querySelector('#net-probs .gtitle') !== null")
     assert page.text_content("#net-probs .gtitle") == f"Its guess: {pred['classes'][best]}"
+    # A click on a layer shows its maps (and the URL remembers which).
+    page.click("#net-arch .arch-box.kind-pool >> nth=1")
+    wait_url(page, "lay=pool2")
+    page.wait_for_function("() => document.querySelector('#net-acts').textContent"
+                           ".includes('5×5×16')")
+    assert page.get_attribute("#net-arch .arch-box.chosen", "aria-pressed") == "true"
 
     page.keyboard.press("6")
     page.wait_for_selector("#ep-tiles canvas")
