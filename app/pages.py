@@ -3,10 +3,12 @@ served from the installed plotly package, so the page works with no internet."""
 
 from __future__ import annotations
 
+import gzip
 import os
+from functools import lru_cache
 
 import plotly
-from flask import Blueprint, Response, render_template, send_file
+from flask import Blueprint, Response, render_template, request, send_file
 
 bp = Blueprint("pages", __name__)
 
@@ -19,11 +21,26 @@ def index() -> str:
     return render_template("index.html")
 
 
+@lru_cache(maxsize=1)
+def _plotly_gzip() -> bytes:
+    """The bundle gzipped once per process (4.8 MB → ~1.4 MB on the wire)."""
+    with open(PLOTLY_JS, "rb") as f:
+        return gzip.compress(f.read(), compresslevel=6)
+
+
 @bp.get("/vendor/plotly.min.js")
 def plotly_js() -> Response:
-    """The Plotly.js bundle shipped inside the Python plotly package (cached for a year:
-    its URL carries no version, but the page asks for it with ?v=<plotly version>)."""
-    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=YEAR)
+    """The Plotly.js bundle shipped inside the Python plotly package, cached for a year (the
+    page asks for it as ?v=<plotly version>, so a new version is a new URL)."""
+    if "gzip" not in request.accept_encodings:
+        return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=YEAR)
+    response = Response(_plotly_gzip(), mimetype="text/javascript")
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
+    response.set_etag(f"plotly-{plotly.__version__}-gzip")
+    return response.make_conditional(request)
 
 
 @bp.app_context_processor

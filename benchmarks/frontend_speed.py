@@ -35,9 +35,16 @@ RECORD = """() => {
 }"""
 
 
-def load_times(page, url: str, runs: int = 5) -> list[dict]:
+def load_times(browser, url: str, runs: int = 5, cold: bool = False) -> list[dict]:
+    """Navigation timings of `runs` loads; cold: each in a new context (empty cache)."""
     out = []
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
     for _ in range(runs):
+        if cold:
+            context.close()
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            page = context.new_page()
         page.goto(url)
         page.wait_for_selector("body[data-ready]")
         out.append(page.evaluate("""() => {
@@ -46,6 +53,7 @@ def load_times(page, url: str, runs: int = 5) -> list[dict]:
           return {interactive: n.domInteractive, dcl: n.domContentLoadedEventEnd,
                   load: n.loadEventEnd, ready: ready ? ready.startTime : null};
         }"""))
+    context.close()
     return out
 
 
@@ -80,15 +88,20 @@ def main() -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             version = browser.version
-            times = load_times(page, f"{live.url}/?img=sample-car&step=2")
-            med = {k: statistics.median(t[k] for t in times) for k in times[0]}
             lines += [f"Chromium {version}, headless, 1280x720, localhost (Flask dev server)",
                       "", "Page load (median of 5 loads, ms since navigation start):",
-                      f"  DOM interactive        {med['interactive']:7.0f}",
-                      f"  DOMContentLoaded       {med['dcl']:7.0f}   (every ES module has run)",
-                      f"  load event             {med['load']:7.0f}",
-                      f"  first view drawn       {med['ready']:7.0f}   (step-through, after "
-                      "POST /api/conv)", ""]
+                      f"  {'':22} {'cold':>7} {'warm':>7}   (cold: empty cache, 4.8 MB "
+                      "Plotly.js sent gzipped)"]
+            url = f"{live.url}/?img=sample-car&step=2"
+            cold, warm = (load_times(browser, url, cold=c) for c in (True, False))
+            med = [{k: statistics.median(t[k] for t in times) for k in times[0]}
+                   for times in (cold, warm)]
+            for key, label in (("interactive", "DOM interactive"),
+                               ("dcl", "DOMContentLoaded"), ("load", "load event"),
+                               ("ready", "first view drawn")):
+                lines.append(f"  {label:22} {med[0][key]:7.0f} {med[1][key]:7.0f}")
+            lines += ["  (DOMContentLoaded: every ES module has run; first view drawn: the "
+                      "step-through, after POST /api/conv)", ""]
             lines.append("Step-through playing (rAF = browser frames per second while playing):")
             lines.append(f"  {'size':>5} {'speed':>8} {'rAF fps':>8} {'draws/s':>8} "
                          f"{'median':>7} {'p95':>6} {'max gap ms':>10}")

@@ -4,6 +4,7 @@ module import resolves to a file we serve."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 from pathlib import Path
@@ -23,12 +24,22 @@ def client(tmp_path):
 
 
 def test_plotly_is_served_from_the_installed_package(client):
+    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    bundle = Path(path).read_bytes()
     r = client.get("/vendor/plotly.min.js")
     assert r.status_code == 200
     assert r.mimetype == "text/javascript"
-    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
-    assert r.get_data() == Path(path).read_bytes()
+    assert r.get_data() == bundle
     assert r.cache_control.max_age == 365 * 24 * 3600
+    # Gzipped for browsers that accept it; a revalidation is a 304.
+    r = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip, br"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(r.get_data()) == bundle
+    assert len(r.get_data()) < len(bundle) / 2
+    assert r.cache_control.max_age == 365 * 24 * 3600
+    again = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip",
+                                                          "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_the_page_has_no_inline_script_or_handler(client):
