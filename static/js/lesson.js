@@ -101,10 +101,18 @@ export function context(d, state) {
 /** Fill the lesson header for step i (1-based). */
 export function renderText(i, ctx) {
   const step = STEPS[i - 1];
-  document.getElementById("step-count").textContent = `Step ${i} of ${STEPS.length}`;
-  document.getElementById("step-title").textContent = step.title;
+  const set = (id, text) => {
+    const el = document.getElementById(id);
+    if (el.textContent !== text) el.textContent = text;
+  };
+  set("step-count", `Step ${i} of ${STEPS.length}`);
+  set("step-title", step.title);
   const body = document.getElementById("step-body");
-  body.replaceChildren(...step.text(ctx).map((t) => {
+  const texts = step.text(ctx);
+  // The text is a live region: touch it only when it changes, or it is read out again.
+  if (body.dataset.text === texts.join("\n")) return;
+  body.dataset.text = texts.join("\n");
+  body.replaceChildren(...texts.map((t) => {
     const p = document.createElement("p");
     p.textContent = t;
     return p;
