@@ -15,7 +15,8 @@ export function convBody(s = state) {
   };
 }
 
-function split(ta) {
+/** A typed 2-D map → {data, h, w, rows} (rows: nested, for Plotly's z). */
+export function split(ta) {
   const { data, shape } = decode(ta);
   const [h, w] = shape;
   const rows = [];

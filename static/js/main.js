@@ -22,7 +22,7 @@ const VIEWS = {
   training: { render: training.render, key: training.key, stop: training.stop },
   learned: { render: training.renderLearned },
 };
-const NEEDS_CONV = new Set(["volume", "stepper", "layer", "params", "pooling", "learned"]);
+const NEEDS_CONV = new Set(["volume", "stepper", "layer", "params", "pooling"]);
 const LAYER_KEYS = ["img", "size", "k", "f", "s", "p", "d"];
 const sections = {};
 

@@ -19,7 +19,8 @@ function chosen() {
 
 export const modelInfo = () => catalog.models.find((m) => m.name === state.model) || catalog.models[0];
 
-async function predict(name) {
+/** POST /api/models/<name>/predict for the current picture (cached per model and picture). */
+export async function predict(name) {
   const key = `${name}|${state.img}`;
   if (!cache.has(key)) {
     cache.set(key, withImage(`/api/models/${name}/predict`, { image_id: state.img })

@@ -1,9 +1,9 @@
 // Steps 6 and 7: the trained network's first-layer filters, evolving from random noise over
 // the training epochs (slider + play), the training curves, and the final filters at work.
-import { api, decode, withImage } from "./api.js";
-import { decodeConv, current } from "./data.js";
+import { api, decode } from "./api.js";
+import { split } from "./data.js";
 import * as layer from "./layer.js";
-import { modelInfo, modelPicker } from "./network.js";
+import { modelInfo, modelPicker, predict } from "./network.js";
 import { draw, layoutKey, Plotly, theme } from "./plots.js";
 import { state, update } from "./state.js";
 
@@ -147,10 +147,21 @@ export async function renderLearned(el) {
   tiles(box, await filtersAt(m, -1));
   box.classList.toggle("big", box.children.length <= 9);
   box.classList.toggle("many", box.children.length > 16);
-  const body = { ...(current?.body || {}), image_id: state.img, size: state.size, stride: 1, padding: 0, dilation: 1,
-    pool: { op: "max", size: 2, stride: 2 },
-    filters: Array.from({ length: Math.min(conv.output_shape[2], 6) }, (_, i) => ({ model: m.name, layer: conv.name, index: i })) };
-  const d = decodeConv(body, await withImage("/api/conv", body));
+  // The network's own first layers on the picture (its input normalised as in training):
+  // conv → ReLU → pool, as the layer view draws a hand-made layer.
+  const [res, bank] = await Promise.all([predict(m.name), filtersAt(m, -1)]);
+  const at = res.activations.findIndex((a) => a.layer === conv.name);
+  const stages = res.activations.slice(at, at + 3); // conv1, relu1, pool1
+  const [cmaps, rmaps, pmaps] = stages.map((a) => a.maps.slice(0, 6).map(split));
+  const { data: tileData, shape: [, k] } = decode(bank.tiles);
+  const d = {
+    filters: cmaps.map((_, i) => ({ label: `${conv.name} #${i}`, k,
+      tile: tileData.subarray(i * k * k * 3, (i + 1) * k * k * 3) })),
+    maps: cmaps, relu: rmaps, pooled: pmaps,
+  };
   const { traces, layout } = layer.figure(d);
+  const rowNames = ["Filter", ...stages.map((a) => `${a.layer} ${a.shape.join("×")}`)];
+  layout.annotations.filter((a) => a.xref === "paper")
+    .forEach((a, i) => { a.text = `<b>${rowNames[i]}</b>`; });
   await draw(el.querySelector("#layer-plot-learned"), traces, layout);
 }
