@@ -330,3 +330,22 @@ def test_every_shown_number_equals_the_api_at_many_positions(page, live_server, 
         page.evaluate("p => window.convscope.update({pos: p})", row * wo + col)
         assert_step_matches_api(page, live_server, body, row, col)
     assert page.errors == []
+
+
+def test_colour_ranges_stay_fixed_while_the_window_moves(page, live_server):
+    open_app(page, live_server, f"{BASE}&fi=1&step=2&speed=240")
+    page.wait_for_selector("#step-value")
+    ranges = "() => ['st-input', 'st-output'].map(id => " \
+             "document.getElementById(id).data.map(t => [t.zmin ?? null, t.zmax ?? null]))"
+    before = page.evaluate(ranges)
+    from app.arrays import from_typed
+    red = from_typed(live_server.post_json("/api/conv", conv_body())["maps"][1])
+    peak = float(abs(red).max())
+    assert before[1] == [[pytest.approx(-peak), pytest.approx(peak)]]  # symmetric ±max|map|
+    page.focus("main")
+    for _ in range(5):
+        page.keyboard.press("ArrowDown")
+    page.click(".player .play")
+    page.wait_for_function("() => window.convscope.state.pos > 300")
+    page.click(".player .play")
+    assert page.evaluate(ranges) == before
