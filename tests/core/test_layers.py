@@ -262,13 +262,15 @@ def test_blocked_conv2d_equals_one_big_matmul(monkeypatch, block):
 
     monkeypatch.setattr(cnn_core.conv, "BLOCK_FLOATS", block)
     monkeypatch.setattr(cnn_core.conv, "ROW_BLOCK_FLOATS", block)
+    monkeypatch.setattr(cnn_core.conv, "PLANE_BLOCK_FLOATS", block)
     rng = np.random.default_rng(8)
-    x = rng.standard_normal((3, 11, 9, 2)).astype(np.float32)
-    w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
-    b = rng.standard_normal(4).astype(np.float32)
-    for opts in ({}, {"stride": 2, "padding": 1}, {"dilation": 2}):
-        want, _ = conv2d_forward(x, w, b, **opts)
-        np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-6, atol=1e-6)
+    for C in (2, 5):  # few channels: the channels-first planes path; more: channels-last rows
+        x = rng.standard_normal((3, 11, 9, C)).astype(np.float32)
+        w = rng.standard_normal((4, 3, 3, C)).astype(np.float32)
+        b = rng.standard_normal(4).astype(np.float32)
+        for opts in ({}, {"stride": 2, "padding": 1}, {"dilation": 2}):
+            want, _ = conv2d_forward(x, w, b, **opts)
+            np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-6, atol=1e-6)
 
 
 @settings(max_examples=40, deadline=None)
