@@ -156,3 +156,20 @@ def test_webcam_capture_with_a_fake_camera(browser, live_server):
     page.wait_for_function("b => window.convscope.state.img !== b", arg=before)
     assert page.is_hidden("#webcam")
     context.close()
+
+
+def test_the_picture_as_numbers_follows_a_click(page, live_server):
+    open_app(page, live_server, "img=sample-car&size=32&step=1")
+    page.wait_for_selector('#vol-numbers .grid')
+    assert page.text_content("#vol-where").startswith("The numbers of rows 14–18, columns 14–18")
+    box = page.locator("#vol-1 .nsewdrag").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * (3.5 / 32), box["y"] + box["height"] * (20.5 / 32))
+    page.wait_for_function("() => document.querySelector('#vol-where').textContent"
+                           ".startsWith('The numbers of rows 18–22, columns 1–5')")
+    res = live_server.post_json("/api/conv", {"image_id": "sample-car", "size": 32,
+                                              "filters": [{"preset": "sobel_x"}]})
+    raw = base64.b64decode(res["image"]["bdata"])
+    green = [f"{raw[(r * 32 + c) * 3 + 1] / 255:.2f}" for r in range(18, 23) for c in range(1, 6)]
+    assert page.eval_on_selector_all("#vol-numbers figure:nth-child(2) .grid span",
+                                     "els => els.map(e => e.textContent)") == green
+    assert page.errors == []
