@@ -7,7 +7,9 @@ import numpy as np
 from app import networks
 from app.problems import ApiError
 from app.schemas import Kernel
-from cnn_core.presets import make_preset
+from cnn_core.presets import list_presets, make_preset
+
+TITLES = {p["name"]: p["title"] for p in list_presets()}
 
 
 def _preset(kernel: Kernel, field: str) -> tuple[np.ndarray, float, str]:
@@ -15,7 +17,7 @@ def _preset(kernel: Kernel, field: str) -> tuple[np.ndarray, float, str]:
         w, b = make_preset(kernel.preset, kernel.size, 3, kernel.seed)
     except ValueError as e:
         raise ApiError(422, "Unknown or unusable preset", str(e), field=f"{field}.preset") from None
-    return w, b, kernel.preset
+    return w, b, TITLES[kernel.preset]
 
 
 def _learned(kernel: Kernel, field: str, models_dir: str | None) -> tuple[np.ndarray, float, str]:
@@ -36,8 +38,12 @@ def _learned(kernel: Kernel, field: str, models_dir: str | None) -> tuple[np.nda
                       field=f"{field}.index")
     layer = next(lay for lay in model.layers if lay.name == kernel.layer)
     bias = float(layer.params["b"][kernel.index]) if kernel.epoch is None else 0.0
+    # The network sees (x − mean)/std; folding that into the filter makes its map on the
+    # picture's [0, 1] pixels the network's own conv1 map (wherever no padding is under it).
+    w = bank[kernel.index] / model.std
+    bias -= float((w * model.mean).sum(dtype=np.float64))
     when = "" if kernel.epoch is None else f" (epoch {kernel.epoch})"
-    return bank[kernel.index], bias, f"{kernel.model} {kernel.layer} #{kernel.index}{when}"
+    return w.astype(np.float32), bias, f"{kernel.model} {kernel.layer} #{kernel.index}{when}"
 
 
 def _weights(kernel: Kernel, field: str) -> tuple[np.ndarray, float, str]:

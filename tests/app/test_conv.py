@@ -37,7 +37,7 @@ def test_feature_maps_relu_and_pooling_equal_scipy(client, image_id, pixels):
         pooled = np.maximum(fmap, 0).reshape(14, 2, 14, 2).max(axis=(1, 3))
         np.testing.assert_array_equal(from_typed(out["pooled"][i]), pooled)
     np.testing.assert_array_equal(from_typed(out["image"]), pixels)
-    assert [f["label"] for f in out["filters"]] == ["sobel_x", "red"]
+    assert [f["label"] for f in out["filters"]] == ["Sobel x", "Red detector"]
     sobel = make_preset("sobel_x")[0]
     np.testing.assert_array_equal(from_typed(out["filters"][0]["weights"]), sobel)
 
@@ -107,16 +107,28 @@ def test_pool_step_finds_the_max_of_the_relu_map(client, image_id):
     assert relu[r, c] == t["value"]
 
 
-def test_a_trained_networks_filter(client, image_id, pixels):
+def test_a_trained_networks_filter_gives_the_networks_own_map(client, image_id, pixels):
+    """Its map on the picture is the network's conv1 map (the input normalization folded in)."""
     _, out = conv(client, image_id, filters=[{"model": "lenet", "layer": "conv1", "index": 2}])
     model = load_model("lenet")
-    w, b = model.filters("conv1")[2], float(model.layers[0].params["b"][2])
-    np.testing.assert_allclose(from_typed(out["maps"][0]), reference_conv(pixels / 255.0, w, b),
+    _, activations = model.predict(pixels[None] / np.float32(255))
+    assert activations[0][0] == "conv1"
+    np.testing.assert_allclose(from_typed(out["maps"][0]), activations[0][2][0, ..., 2],
                                atol=1e-4)
     assert out["filters"][0]["label"] == "lenet conv1 #2"
+    # convnet's conv1 pads by 2 with zeros of the normalized input: equal away from the border
+    _, out = conv(client, image_id, padding=2, filters=[{"model": "convnet", "index": 5}])
+    _, activations = load_model("convnet").predict(pixels[None] / np.float32(255))
+    np.testing.assert_allclose(from_typed(out["maps"][0])[2:-2, 2:-2],
+                               activations[0][2][0, 2:-2, 2:-2, 5], atol=1e-4)
+
+
+def test_a_filter_from_the_start_of_training(client, image_id):
     _, out = conv(client, image_id, filters=[{"model": "convnet", "index": 0, "epoch": 0}])
-    np.testing.assert_array_equal(from_typed(out["filters"][0]["weights"]),
-                                  load_model("convnet").filters("conv1", 0)[0])
+    model = load_model("convnet")
+    np.testing.assert_allclose(from_typed(out["filters"][0]["weights"]),
+                               model.filters("conv1", 0)[0] / model.std, rtol=1e-6)
+    assert out["filters"][0]["label"] == "convnet conv1 #0 (epoch 0)"
 
 
 @pytest.mark.parametrize(("kernel", "status", "field"), [
