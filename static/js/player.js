@@ -103,3 +103,16 @@ export function makePlayer(opts) {
   return { el, sync, toggle, step, stop, first: () => { stop(); go(0); },
     last: () => { stop(); go(count() - 1); }, playing: () => raf !== 0 };
 }
+
+// The step-through keys, shared by every view with a player: ← → one position, ↑ ↓ one row
+// of `width`, Space play/pause, Home/End, S the strongest. True when the key was ours.
+export function playerKey(player, e, width, jumpStrongest) {
+  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: width, ArrowUp: -width };
+  if (e.key in moves) player.step(moves[e.key]);
+  else if (e.key === " ") player.toggle();
+  else if (e.key === "Home") player.first();
+  else if (e.key === "End") player.last();
+  else if (e.key === "s" || e.key === "S") jumpStrongest();
+  else return false;
+  return true;
+}

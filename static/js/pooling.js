@@ -1,7 +1,7 @@
 // Step 9: max pooling, step by step: the 2×2 window on the ReLU'd map, its four values, the
 // max (kept), and the pooled map filling in. Same numbers as POST /api/pool/step.
 import { paint } from "./colors.js";
-import { makePlayer } from "./player.js";
+import { makePlayer, playerKey } from "./player.js";
 import { makeOverlay } from "./overlay.js";
 import { draw, fmt, heatmap, layoutKey, mapLayout, theme } from "./plots.js";
 import { maskRects } from "./stepper.js";
@@ -123,16 +123,7 @@ function jumpStrongest() {
 }
 
 export function key(e) {
-  if (!ui) return false;
-  const w = d?.pooled[fi()].w || 1;
-  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: w, ArrowUp: -w };
-  if (e.key in moves) ui.player.step(moves[e.key]);
-  else if (e.key === " ") ui.player.toggle();
-  else if (e.key === "Home") ui.player.first();
-  else if (e.key === "End") ui.player.last();
-  else if (e.key === "s" || e.key === "S") jumpStrongest();
-  else return false;
-  return true;
+  return Boolean(ui) && playerKey(ui.player, e, d?.pooled[fi()]?.w || 1, jumpStrongest);
 }
 
 export const stop = () => ui?.player.stop();

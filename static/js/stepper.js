@@ -4,7 +4,7 @@
 // grids change (DOM); the Plotly figures themselves are drawn once per layer.
 import { symmetric } from "./colors.js";
 import { stepAt } from "./data.js";
-import { makePlayer } from "./player.js";
+import { makePlayer, playerKey } from "./player.js";
 import { makeOverlay } from "./overlay.js";
 import { draw, fmt, heatmap, layoutKey, mapLayout, picture, pictureUrl, theme } from "./plots.js";
 import { state, update } from "./state.js";
@@ -186,16 +186,7 @@ export function render(el, data) {
 }
 
 export function key(e) {
-  if (!ui) return false;
-  const m = d?.maps[fi()];
-  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: m?.w, ArrowUp: -(m?.w || 0) };
-  if (e.key in moves) ui.player.step(moves[e.key]);
-  else if (e.key === " ") ui.player.toggle();
-  else if (e.key === "Home") ui.player.first();
-  else if (e.key === "End") ui.player.last();
-  else if (e.key === "s" || e.key === "S") jumpStrongest();
-  else return false;
-  return true;
+  return Boolean(ui) && playerKey(ui.player, e, d?.maps[fi()]?.w || 0, jumpStrongest);
 }
 
 export const stop = () => ui?.player.stop();
