@@ -87,8 +87,10 @@ class DiskStore(Store):
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            # Mark it used before it is visible: once renamed, another process may evict it
+            # at once, and touching it then would fail this put for nothing.
+            self._touch(Path(tmp))
             os.replace(tmp, path)
-            self._touch(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

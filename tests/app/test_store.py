@@ -259,3 +259,21 @@ def test_disk_store_root_is_created(tmp_path):
     root = Path(tmp_path) / "a" / "b"
     DiskStore(root).put(*item(1))
     assert root.is_dir() and (root / item(1)[0][:2] / item(1)[0]).read_bytes() == item(1)[1]
+
+
+def test_disk_put_survives_its_file_being_evicted_at_once(tmp_path, monkeypatch):
+    """Another worker may evict a file the moment it is renamed into place: put still works."""
+    import app.store
+
+    real_replace = os.replace
+
+    def replace_then_evicted(src, dst):
+        real_replace(src, dst)
+        os.unlink(dst)  # the other process's eviction, right after the rename
+
+    monkeypatch.setattr(app.store.os, "replace", replace_then_evicted)
+    store = DiskStore(tmp_path, 10_000)
+    image_id, data = item(1)
+    store.put(image_id, data)  # no FileNotFoundError
+    assert store.get(image_id) is None
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no temp file left
