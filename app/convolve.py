@@ -12,7 +12,7 @@ from flask import current_app
 
 from app import kernels
 from app.problems import ApiError
-from app.schemas import ConvBody
+from app.schemas import ConvBody, OneFilterBody
 from cnn_core.conv import conv2d
 from cnn_core.geometry import GeometryError, conv_geometry, output_size
 from cnn_core.layers import relu
@@ -29,9 +29,14 @@ class Layer:
 
 
 def prepare(body: ConvBody) -> Layer:
-    """The picture, the filters and the geometry; ApiError 422 when the kernel doesn't fit."""
+    """The picture, the filters and the geometry; ApiError 422 when the kernel doesn't fit
+    or the body names a filter it doesn't have."""
     x = current_app.extensions["pictures"].working(body.image_id, body.size)
     w, b, labels = kernels.resolve(body.filters, current_app.config["MODELS_DIR"])
+    if isinstance(body, OneFilterBody) and body.filter >= len(w):
+        raise ApiError(422, "No such filter",
+                       f"there is no filter {body.filter}: the layer has {len(w)} "
+                       f"(0 to {len(w) - 1}).", field="filter")
     try:
         geometry = conv_geometry(x.shape, w.shape[1:3], len(w), stride=body.stride,
                                  padding=body.padding, dilation=body.dilation)
@@ -55,10 +60,3 @@ def pooled(maps: np.ndarray, body: ConvBody) -> np.ndarray:
     pool = max_pool2d if body.pool.op == "max" else avg_pool2d
     return pool(relu(maps), body.pool.size, body.pool.stride)
 
-
-def check_filter(layer: Layer, index: int) -> None:
-    if index >= len(layer.w):
-        raise ApiError(422, "No such filter",
-                      f"there is no filter {index}: the layer has {len(layer.w)} "
-                       f"(0 to {len(layer.w) - 1}).",
-                      field="filter")

@@ -13,8 +13,14 @@ def _load(name: str, directory: str | None) -> Model:
     return load_model(name, directory)
 
 
+@lru_cache(maxsize=8)
+def _names(directory: str | None) -> tuple[str, ...]:
+    return tuple(list_models(directory))
+
+
 def names(directory: str | None = None) -> list[str]:
-    return list_models(directory)
+    """The shipped models' names (the folder is read once per worker)."""
+    return list(_names(directory))
 
 
 def get(name: str, directory: str | None = None) -> Model:

@@ -6,8 +6,7 @@ every step of a lesson asks for the same few pictures again and again.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -20,9 +19,8 @@ from app.store import Store
 class Pictures:
     def __init__(self, store: Store, cache_size: int = 64):
         self.store = store
-        self._cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-        self._size = cache_size
-        self._lock = Lock()
+        # working(image_id, size): least recently used pictures go first (thread-safe)
+        self.working = lru_cache(maxsize=cache_size)(self._working)
 
     def image(self, image_id: str) -> Image.Image:
         """The stored square picture (RGB, side ≤ 512); ApiError 404 if we don't have it."""
@@ -43,16 +41,7 @@ class Pictures:
                        "The server no longer has this picture; please upload it again.",
                        field="image_id", slug="unknown-image")
 
-    def working(self, image_id: str, size: int) -> np.ndarray:
-        key = (image_id, size)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+    def _working(self, image_id: str, size: int) -> np.ndarray:
         x = imaging.working_array(self.image(image_id), size)
         x.flags.writeable = False  # shared by every request of this worker
-        with self._lock:
-            self._cache[key] = x
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
         return x

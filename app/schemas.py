@@ -57,19 +57,22 @@ class ConvBody(Strict):
     pool: Pool = Pool()
 
 
-class StepBody(ConvBody):
+class OneFilterBody(ConvBody):
+    """A conv body that also names one of its filters."""
+
     filter: int = Field(0, ge=0, le=15, description="which of the filters")
+
+
+class StepBody(OneFilterBody):
     row: int = Field(ge=0, le=1023)
     col: int = Field(ge=0, le=1023)
 
 
-class GifBody(ConvBody):
-    filter: int = Field(0, ge=0, le=15)
+class GifBody(OneFilterBody):
     frames: int = Field(120, ge=2, le=400, description="animation frames (positions are sampled)")
 
 
-class CsvBody(ConvBody):
-    filter: int = Field(0, ge=0, le=15)
+class CsvBody(OneFilterBody):
     stage: Literal["maps", "relu", "pooled"] = "maps"
 
 

@@ -9,6 +9,7 @@ from app.arrays import maps, typed
 from app.problems import ApiError, documented
 from app.schemas import ConvBody, ConvResponse, PoolStepResponse, StepBody, StepResponse
 from cnn_core.display import filter_tiles
+from cnn_core.layers import relu
 from cnn_core.traces import conv_step, pool_step
 
 bp = APIBlueprint("conv", __name__, url_prefix="/api", abp_tags=[Tag(name="conv")],
@@ -27,7 +28,7 @@ def conv(body: ConvBody) -> dict:
         "filters": [{"label": label, "weights": typed(w), "bias": float(b), "tile": typed(t, "u1")}
                     for label, w, b, t in zip(layer.labels, layer.w, layer.b, tiles, strict=True)],
         "maps": maps(fmaps),
-        "relu": maps(convolve.relu(fmaps)),
+        "relu": maps(relu(fmaps)),
         "pooled": maps(convolve.pooled(fmaps, body)),
     }
 
@@ -41,7 +42,6 @@ def _position_problem(e: ValueError) -> ApiError:
 def step(body: StepBody) -> dict:
     """The dot product behind one output value: patch × weights, summed, plus bias."""
     layer = convolve.prepare(body)
-    convolve.check_filter(layer, body.filter)
     try:
         trace = conv_step(layer.x, layer.w[body.filter], float(layer.b[body.filter]),
                           row=body.row, col=body.col, stride=body.stride,
@@ -55,8 +55,7 @@ def step(body: StepBody) -> dict:
 def pool(body: StepBody) -> dict:
     """One pooled value: its window on the filter's ReLU'd map, the values, the max and where."""
     layer = convolve.prepare(body)
-    convolve.check_filter(layer, body.filter)
-    fmap = convolve.relu(convolve.feature_maps(layer, body, only=body.filter))[..., 0]
+    fmap = relu(convolve.feature_maps(layer, body, only=body.filter))[..., 0]
     try:
         trace = pool_step(fmap, row=body.row, col=body.col, size=body.pool.size,
                           stride=body.pool.stride, op=body.pool.op)

@@ -8,6 +8,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from app import animation, convolve
 from app.problems import documented
 from app.schemas import CsvBody, GifBody, file_response
+from cnn_core.layers import relu
 
 bp = APIBlueprint("exports", __name__, url_prefix="/api", abp_tags=[Tag(name="exports")],
                   abp_responses=documented(400, 404, 422))
@@ -23,7 +24,6 @@ def _attachment(data: bytes | str, mimetype: str, filename: str) -> Response:
 def conv_gif(body: GifBody) -> Response:
     """An animated GIF of filter `filter` sliding over the picture, its map filling in."""
     layer = convolve.prepare(body)
-    convolve.check_filter(layer, body.filter)
     fmap = convolve.feature_maps(layer, body, only=body.filter)[..., 0]
     data = animation.gif(layer.x, fmap, k=layer.w.shape[1], stride=body.stride,
                          padding=body.padding, dilation=body.dilation, frames=body.frames)
@@ -34,10 +34,9 @@ def conv_gif(body: GifBody) -> Response:
 def conv_csv(body: CsvBody) -> Response:
     """Filter `filter`'s feature map (or after ReLU, or pooled) as CSV, one line a row."""
     layer = convolve.prepare(body)
-    convolve.check_filter(layer, body.filter)
     fmap = convolve.feature_maps(layer, body, only=body.filter)
     if body.stage == "relu":
-        fmap = convolve.relu(fmap)
+        fmap = relu(fmap)
     elif body.stage == "pooled":
         fmap = convolve.pooled(fmap, body)
     return _attachment(animation.csv_text(fmap[..., 0]), "text/csv",
