@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 import subprocess
 import time
 
@@ -13,7 +12,7 @@ import redis
 from PIL import Image
 
 from app import create_app
-from tests.conftest import require_executable
+from tests.conftest import free_port, require_executable
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -50,9 +49,7 @@ def image_id(client, pixels) -> str:
 def redis_url():
     """A real redis-server on a free port for the whole run (CI installs it)."""
     exe = require_executable("redis-server")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
