@@ -25,9 +25,13 @@ export function figure(d) {
   const t = theme();
   const F = d.filters.length;
   const traces = [];
+  // long names ("Green detector", "lenet conv1 #2") take two lines: columns are narrow
+  const names = d.filters.map((f) => (f.label.length > 9 ? f.label.replace(" ", "<br>") : f.label));
+  const lines = names.some((s) => s.includes("<br>")) ? 3 : 2;
   const layout = {
     grid: { rows: 4, columns: F, pattern: "independent", xgap: 0.08, ygap: 0.12 },
-    margin: { l: t.font * 8.5, r: t.font * 5, t: t.font * 3.2, b: 10 }, showlegend: false,
+    margin: { l: t.font * 8.5, r: t.font * 5, t: t.font * (1.2 * lines + 0.8), b: 10 },
+    showlegend: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     annotations: [], dragmode: false, hoverlabel: { font: { size: t.font } },
   };
@@ -55,7 +59,7 @@ export function figure(d) {
     hm(m, scaled(m, peak), "diverging", -1, 1, 1, [[-1, 0, 1], ["−max", "0", "+max"]]);
     hm(r, scaled(r, rpeak), "viridis", 0, 1, 2, [[0, 1], ["0", "max"]]);
     hm(p, scaled(p, rpeak), "viridis", 0, 1, 3, [[0, 1], ["0", "max"]]);
-    layout.annotations.push({ text: `<b>${i + 1}</b> ${f.label}<br>±${peak.toFixed(2)}`,
+    layout.annotations.push({ text: `<b>${i + 1}</b> ${names[i]}<br>±${peak.toFixed(2)}`,
       xref: `x${n(0)} domain`, yref: `y${n(0)} domain`, x: 0.5, y: 1.02, yanchor: "bottom",
       showarrow: false, font: { size: t.font - 1 } });
   });

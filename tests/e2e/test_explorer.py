@@ -173,3 +173,13 @@ def test_the_picture_as_numbers_follows_a_click(page, live_server):
     assert page.eval_on_selector_all("#vol-numbers figure:nth-child(2) .grid span",
                                      "els => els.map(e => e.textContent)") == green
     assert page.errors == []
+
+
+def test_classroom_controls_open_as_a_drawer_without_squeezing_the_view(page, live_server):
+    """At 1280×720 in classroom mode, showing the controls must not push the lesson sideways."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    for step in (2, 4):
+        open_app(page, live_server, f"img=sample-car&step={step}&mode=class&ctl=1")
+        assert page.is_visible("#controls")
+        assert page.evaluate("document.documentElement.scrollWidth") == 1280
+    assert page.errors == []
