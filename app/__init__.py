@@ -10,7 +10,7 @@ from flask import Flask, Response
 from flask_compress import Compress
 from flask_openapi3 import Info, OpenAPI
 
-from app import config, problems
+from app import budget, config, problems
 from app.pictures import Pictures
 from app.store import make_store
 
@@ -38,6 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
                   validation_error_status=422, validation_error_model=problems.ProblemDetails,
                   validation_error_callback=problems.validation_problem)
     app.config.from_mapping(config.from_environment())
+    # Cheap compression levels: the big JSON is mostly base64 of float32 maps, which gzip's
+    # default level (6) takes 10 s of CPU to shrink barely more than level 1 (docs/serving.md).
+    app.config["COMPRESS_LEVEL"] = 1
+    app.config["COMPRESS_BR_LEVEL"] = 1
     app.config["COMPRESS_MIMETYPES"] = ["application/json", "application/problem+json",
                                         "text/csv", "text/html", "text/css",
                                         "text/javascript", "application/javascript"]
@@ -49,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["pictures"] = Pictures(store)
 
     problems.register(app)
+    budget.register(app)
     app.after_request(_security_headers)
     Compress(app)
 
