@@ -24,6 +24,12 @@ def index() -> str:
     return render_template("index.html")
 
 
+@bp.get("/join/<code>")
+def join(code: str) -> str:
+    """A student's way in (the QR code's URL): the page, which joins the class `code`."""
+    return render_template("index.html")
+
+
 @lru_cache(maxsize=1)
 def _plotly_gzip() -> bytes:
     """The bundle gzipped once per process (1.5 MB → 0.5 MB on the wire)."""
