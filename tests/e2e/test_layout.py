@@ -47,8 +47,12 @@ MEASURE = """() => {
     const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
     if (w > 2 && h > 2) overlaps.push(`${a.id || a.className} × ${b.id || b.className}`);
   }));
-  return {fonts, outside: out, overlaps, scrollWidth: document.documentElement.scrollWidth,
-          scrollHeight: document.documentElement.scrollHeight};
+  const sideways = [...document.querySelectorAll('main *')].filter((el) => shown(el) &&
+    !(el instanceof SVGElement) && (el.getBoundingClientRect().right > innerWidth + 2 ||
+    el.getBoundingClientRect().left < -2)).map((el) => `${el.tagName}#${el.id}.${el.className}`);
+  const doc = document.documentElement;
+  return {fonts, outside: out, overlaps, sideways, scrollWidth: doc.scrollWidth,
+          scrollHeight: doc.scrollHeight};
 }"""
 
 PLAYER_BUTTONS = """() => [...document.querySelectorAll('.view:not([hidden]) .player button')]
@@ -96,7 +100,7 @@ def test_classroom_every_step_fits_one_screen_in_big_type(browser, live_server, 
 
 def test_step9_window_grid_stays_between_the_maps_at_1024(browser, live_server):
     page = new_page(browser, 1024, 768)
-    open_app(page, live_server, "step=9&mode=class&ctl=0")
+    measure(page, live_server, "step=9&mode=class&ctl=0")
     rects = page.evaluate("""() => ['#pool-in .nsewdrag', '#pool-grid', '#pool-out .nsewdrag',
         '#pool-value'].map((s) => document.querySelector(s).getBoundingClientRect().toJSON())""")
     plot_in, grid, plot_out, value = rects
@@ -122,4 +126,80 @@ def test_classroom_type_is_bigger_than_normal_at_every_size(browser, live_server
     assert big[0] >= 18 and big[0] > normal[0], sizes  # the smallest text of the lesson
     assert big[1] > normal[1], sizes  # the lesson's paragraphs
     assert big[2] >= 18 and big[2] > normal[2], sizes  # Plotly's titles and ticks
+    page.context.close()
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    '.topbar button, .view:not([hidden]) :is(button, select, input)')]
+  .filter((el) => el.checkVisibility({checkVisibilityCSS: true}))
+  .map((el) => [el.getAttribute('aria-label') || el.textContent.trim().slice(0, 20) || el.type,
+                el.getBoundingClientRect(), el.tagName === 'BUTTON'])
+  .filter(([, r, button]) => r.height < 44 || (button && r.width < 44))
+  .map(([name, r]) => `${name}: ${Math.round(r.width)}×${Math.round(r.height)}`)"""
+
+SWIPE = """(dx) => {
+  const main = document.getElementById('main');
+  const touch = (x) => new Touch({identifier: 1, target: main, clientX: x, clientY: 400});
+  main.dispatchEvent(new TouchEvent('touchstart', {touches: [touch(200)],
+    changedTouches: [touch(200)], bubbles: true}));
+  main.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [touch(200 + dx)],
+    bubbles: true}));
+}"""
+
+
+def test_phone_lesson_first_no_sideways_scroll_big_targets(browser, live_server):
+    page = new_page(browser, 390, 844, touch=True)
+    for step in range(1, 11):
+        m = measure(page, live_server, f"step={step}")
+        where = f"step {step} on a 390×844 phone"
+        assert m["scrollWidth"] <= 390, where
+        assert m["sideways"] == [], where
+        # the lesson first: its title on the first screen, the controls a closed drawer
+        assert page.evaluate("document.querySelector('#step-title').getBoundingClientRect()"
+                             ".bottom") < 300, where
+        assert not page.is_visible("#controls"), where
+        assert page.evaluate(SMALL_TARGETS) == [], where
+        steps = page.evaluate("[...document.querySelectorAll('#step-list button')]"
+                              ".map((b) => b.getBoundingClientRect().width)")
+        assert min(steps) >= 44, where
+    # step 4: the filters' names do not overprint each other
+    open_app(page, live_server, "step=4")
+    names = page.evaluate("""() => [...document.querySelectorAll('#layer-plot .annotation')]
+      .filter((a) => /±/.test(a.textContent)).map((a) => a.getBoundingClientRect().toJSON())""")
+    assert len(names) == 6
+    for a, b in zip(names, names[1:], strict=False):
+        assert a["right"] <= b["left"] + 1, (a, b)
+    # the explorer opens as a drawer and closes again
+    page.tap("#toggle-controls")
+    assert page.is_visible("#controls")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.tap("#close-controls")
+    assert not page.is_visible("#controls")
+    # a swipe or the › ‹ buttons change the step
+    page.evaluate(SWIPE, -120)
+    page.wait_for_function("window.convscope.state.step === 5")
+    page.evaluate(SWIPE, 120)
+    page.wait_for_function("window.convscope.state.step === 4")
+    page.tap("#next-step")
+    page.wait_for_function("window.convscope.state.step === 5")
+    assert page.errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("w", [1024, 1100])
+def test_normal_mode_narrow_lesson_first_and_every_step_in_the_bar(browser, live_server, w):
+    page = new_page(browser, w, 768)
+    for step in (1, 10):
+        open_app(page, live_server, f"step={step}")
+        # the lesson starts at the top; the controls wait in a closed drawer
+        assert page.evaluate("document.querySelector('#main').getBoundingClientRect().top") < 80
+        assert not page.is_visible("#controls")
+        assert page.evaluate("document.documentElement.scrollWidth") <= w
+        # every step button is inside the bar (the current one at least), none cut off
+        bar = page.evaluate("""() => { const l = document.getElementById('step-list')
+          .getBoundingClientRect(); const b = document.querySelector('#step-list .current')
+          .getBoundingClientRect(); return [l.left, l.right, b.left, b.right]; }""")
+        assert bar[0] - 1 <= bar[2] and bar[3] <= bar[1] + 1, (step, bar)
+    page.click("#toggle-controls")
+    assert page.is_visible("#controls")
     page.context.close()
