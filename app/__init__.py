@@ -10,7 +10,7 @@ from flask import Flask, Response
 from flask_compress import Compress
 from flask_openapi3 import Info, OpenAPI
 
-from app import config, problems
+from app import config, limits, problems
 from app.pictures import Pictures
 from app.store import make_store
 
@@ -43,12 +43,17 @@ def create_app(test_config: dict | None = None) -> Flask:
                                         "text/javascript", "application/javascript"]
     if test_config:
         app.config.update(test_config)
+    app.json = problems.JSONProvider(app)
 
-    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"])
+    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"],
+                       app.config["UPLOAD_TTL_SECONDS"])
+    for warning in store.check():  # a setting that cannot work raises ValueError here
+        app.logger.warning("image store: %s", warning)
     app.extensions["store"] = store
     app.extensions["pictures"] = Pictures(store)
 
-    problems.register(app)
+    problems.register(app, store.transient_errors)
+    limits.init_app(app)
     app.after_request(_security_headers)
     Compress(app)
 

@@ -24,4 +24,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("CONVSCOPE_MAX_UPLOAD_MB", "20")) * 1_000_000,
         "MAX_IMAGE_PIXELS": int(env.get("CONVSCOPE_MAX_IMAGE_MP", "50")) * 1_000_000,
         "MODELS_DIR": env.get("CONVSCOPE_MODELS_DIR") or None,
+        # uploads are forgotten this long after they were stored (students' photos)
+        "UPLOAD_TTL_SECONDS": float(env.get("CONVSCOPE_UPLOAD_TTL_HOURS", "24")) * 3600,
+        # per client (app/limits.py); "" turns it off
+        "UPLOAD_RATE": env.get("CONVSCOPE_UPLOAD_RATE", "10 per minute; 100 per hour"),
+        # trusted proxies in front (nginx: 1): the client is then taken from X-Forwarded-For
+        "PROXY_HOPS": int(env.get("CONVSCOPE_PROXY_HOPS", "0")),
+        **({"RATELIMIT_STORAGE_URI": env["CONVSCOPE_RATELIMIT_STORAGE"]}
+           if env.get("CONVSCOPE_RATELIMIT_STORAGE") else {}),
     }

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from werkzeug.datastructures import FileStorage as _FileStorage
 
 from app.arrays import TypedArray
 
 IMAGE_ID = r"^([0-9a-f]{64}|sample-[a-z0-9_]{1,40})$"
-ImageId = Annotated[str, Field(pattern=IMAGE_ID, description="an upload's sha256 or sample-<name>")]
+ImageId = Annotated[str, Field(pattern=IMAGE_ID, description="an upload's id or sample-<name>")]
 Weight = Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]
 Size = Annotated[int, Field(ge=8, le=512, description="working size S: the picture is S×S")]
 
@@ -132,12 +133,25 @@ class PoolStepResponse(BaseModel):
 class UploadForm(BaseModel):
     image: FileStorage
 
+    @field_validator("image", mode="before")
+    @classmethod
+    def _a_file(cls, v: object) -> object:
+        if not isinstance(v, _FileStorage):
+            raise ValueError("send the picture as a file in the multipart field image, not text")
+        return v
+
 
 class UploadResponse(BaseModel):
     image_id: str
     width: int
     height: int
     format: str
+    delete_token: str = Field(description="send as header X-Delete-Token to delete it")
+    expires_in: int = Field(description="seconds until the server forgets the picture")
+
+
+class DeleteHeader(BaseModel):
+    x_delete_token: str = Field(pattern=r"^[0-9a-f]{64}$", description="the upload's token")
 
 
 class ImagePath(BaseModel):
