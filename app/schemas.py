@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from werkzeug.datastructures import FileStorage as _FileStorage
 
 from app.arrays import TypedArray
@@ -20,11 +27,31 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _odd(n: int) -> int:
+    if n % 2 == 0:
+        raise ValueError(f"presets have odd sizes (3, 5, 7…), not {n}")
+    return n
+
+
+# An odd size, said in the OpenAPI document too (JSON Schema has no "odd": not a multiple of 2)
+OddSize = Annotated[int, Field(ge=1, le=15, json_schema_extra={"not": {"multipleOf": 2}}),
+                    AfterValidator(_odd)]
+
+
+def _exactly_one_of(*names: str) -> dict:
+    """JSON Schema for "exactly one of these properties is given (and not null)"."""
+    return {"oneOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}}
+                      for n in names]}
+
+
 class Kernel(Strict):
     """One filter: a preset, a trained network's filter, or hand-made weights (kh×kw×3)."""
 
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra=_exactly_one_of("preset", "model", "weights"))
+
     preset: str | None = Field(None, max_length=40, examples=["sobel_x"])
-    size: int = Field(5, ge=1, le=15, description="a preset's size (odd)")
+    size: OddSize = Field(5, description="a preset's size (odd)")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="the random preset's seed")
     model: str | None = Field(None, max_length=40, examples=["lenet"])
     layer: str = Field("conv1", max_length=40)
@@ -173,7 +200,7 @@ class SamplesResponse(BaseModel):
 
 
 class PresetQuery(BaseModel):
-    size: int = Field(5, ge=1, le=15)
+    size: OddSize = 5
 
 
 class Preset(BaseModel):

@@ -10,6 +10,8 @@ import errno
 import hashlib
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -385,3 +387,13 @@ def test_disk_secret_is_private(tmp_path):
     DiskStore(tmp_path).secret()
     assert (tmp_path / ".secret").stat().st_mode & 0o077 == 0
     assert len((tmp_path / ".secret").read_bytes()) == 32
+
+
+def test_redis_is_not_imported_for_the_disk_store(tmp_path):
+    code = ("import sys; from app import create_app; "
+            f"create_app({{'DATA_DIR': {str(tmp_path)!r}, 'STORE': 'disk'}}); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'redis'))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
