@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from app.store import StoreFullError
 
 SLUGS = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-         413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
+         409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
          429: "too-many-requests", 503: "store-unavailable", 507: "store-full"}
 STORE_RETRY_SECONDS = 5
 
@@ -44,18 +44,19 @@ class ProblemDetails(BaseModel):
 
 class ApiError(Exception):
     def __init__(self, status: int, title: str, detail: str, *, field: str | None = None,
-                 slug: str | None = None):
+                 slug: str | None = None, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status, self.title, self.detail, self.field = status, title, detail, field
+        self.headers = headers or {}  # e.g. Retry-After on a 503
         self.type = f"/problems/{slug or SLUGS.get(status, 'error')}"
 
 
-def problem_response(p: ApiError, headers: dict[str, str] | None = None) -> Response:
+def problem_response(p: ApiError) -> Response:
     body = {"type": p.type, "title": p.title, "status": p.status, "detail": p.detail}
     if p.field:
         body["field"] = p.field
     return Response(json.dumps(body), status=p.status, mimetype="application/problem+json",
-                    headers=headers)
+                    headers=p.headers)
 
 
 def _field(loc: tuple) -> str:
@@ -110,7 +111,8 @@ def register(app: Flask, store_errors: tuple[type[Exception], ...] = ()) -> None
             return e.response
         status = e.code or 500
         headers = {k: v for k, v in e.get_headers() if k in ("Allow", "Retry-After")}
-        return problem_response(ApiError(status, e.name, e.description or e.name), headers)
+        return problem_response(ApiError(status, e.name, e.description or e.name,
+                                         headers=headers))
 
     @app.errorhandler(StoreFullError)
     def _store_full(e: StoreFullError) -> Response:
@@ -118,8 +120,8 @@ def register(app: Flask, store_errors: tuple[type[Exception], ...] = ()) -> None
         return problem_response(ApiError(507, "No room for pictures",
                                          "The server has no room left to keep this picture. "
                                          "Please try again in a few minutes, or use a built-in "
-                                         "picture; tell the teacher if it keeps happening."),
-                                {"Retry-After": str(60)})
+                                         "picture; tell the teacher if it keeps happening.",
+                                         headers={"Retry-After": "60"}))
 
     for error in store_errors:
         @app.errorhandler(error)
@@ -127,8 +129,8 @@ def register(app: Flask, store_errors: tuple[type[Exception], ...] = ()) -> None
             app.logger.error("image store unavailable: %s", e)
             return problem_response(ApiError(503, "Image store unavailable",
                                              "The server cannot reach its picture store just "
-                                             "now; please try again in a moment."),
-                                    {"Retry-After": str(STORE_RETRY_SECONDS)})
+                                             "now; please try again in a moment.",
+                                             headers={"Retry-After": str(STORE_RETRY_SECONDS)}))
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> Response:

@@ -8,7 +8,7 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 from PIL import Image
 
-from app import imaging, limits, samples
+from app import budget, imaging, limits, samples
 from app.problems import ApiError, documented
 from app.schemas import (
     DeleteHeader,
@@ -40,7 +40,9 @@ def upload(form: UploadForm) -> tuple[dict, int]:
     whoever uploaded it delete it; it expires `expires_in` seconds after it was stored."""
     data = form.image.read()
     try:
-        up = imaging.decode_upload(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+        up = imaging.decode_upload(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+                                   max_decoded_bytes=current_app.config["MAX_DECODED_BYTES"],
+                                   slot=budget.upload_slot)
     except imaging.ImageError as e:
         raise ApiError(e.status, e.title, e.detail, field="image") from None
     store = current_app.extensions["store"]
