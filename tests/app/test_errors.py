@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, require_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -209,3 +211,36 @@ def test_real_servers_bound_chunked_bodies_and_name_no_versions(tmp_path, server
         assert response.status == 200
         server_header = response.getheader("Server", "")
         assert not re.search(r"\d|werkzeug|python", server_header, re.I), server_header
+
+
+def test_the_documented_nginx_lines_answer_414_and_431_as_problems(tmp_path):
+    """gunicorn answers these in HTML before the app sees them; docs/serving.md's nginx lines
+    answer first, as problem+json. nginx runs here with exactly those lines, on loopback."""
+    nginx = require_executable("nginx", "/usr/sbin/nginx")
+    text = (ROOT / "docs" / "serving.md").read_text()
+    section = text[text.index("## Errors the app never sees"):]
+    lines = re.search(r"```nginx\n(.*?)```", section, re.S).group(1)
+    port = free_port()
+    temp = " ".join(f"{k}_temp_path {tmp_path}/{k};" for k in
+                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; worker_processes 1;\n"
+        f"events {{ worker_connections 16; }}\n"
+        f"http {{ access_log off; {temp}\n server {{ listen 127.0.0.1:{port};\n{lines}\n"
+        f" location / {{ return 200 'ok'; }} }} }}\n")
+    subprocess.run([nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                   check=True, timeout=30)
+    try:
+        for path, headers, status in [("/" + "a" * 9000, {}, 414),
+                                      ("/", {"X-Big": "a" * 9000}, 431), ("/", {}, 200)]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            assert response.status == status
+            if status != 200:
+                assert response.getheader("Content-Type") == "application/problem+json"
+                assert json.loads(body)["status"] == status
+    finally:
+        pid = int((tmp_path / "nginx.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
