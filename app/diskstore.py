@@ -64,6 +64,10 @@ class DiskStore(Store):
         self._thread_lock = threading.Lock()
         self._candidates: list[tuple[int, str]] = []  # (atime ns, path): oldest first
         self._secret: bytes | None = None
+        # made now, while there is room: a full disk later must not fail the bookkeeping
+        for name in (".lock", ".usage"):
+            os.close(os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o600))
+        self.secret()
 
     # --- ids and the secret ---------------------------------------------------------------
     def secret(self) -> bytes:
@@ -108,11 +112,13 @@ class DiskStore(Store):
     def put(self, image_id: str, data: bytes) -> None:
         path = self._path(image_id)
         now = time.time_ns()
+        replaced = 0  # an expired copy, overwritten below
         try:
             st = os.stat(path)
             if not self._expired(st, now):  # already here: same id, same bytes
                 os.utime(path, ns=(now, st.st_mtime_ns))
                 return
+            replaced = used_bytes(st)
         except FileNotFoundError:
             pass
         try:
@@ -129,7 +135,7 @@ class DiskStore(Store):
                     raise StoreFullError("no room for this picture on the server's disk") from None
                 raise
         with self._locked() as books:
-            books[0] += size
+            books[0] += size - replaced
             if books[0] > self.max_bytes or now - books[1] > SWEEP_SECONDS * NS:
                 self._evict(books)
 
