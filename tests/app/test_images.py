@@ -208,3 +208,16 @@ def test_with_redis_every_worker_shares_the_count(tmp_path, pixels, redis_url):
     a, b = (limited_app(tmp_path, STORE=redis_url).test_client() for _ in range(2))
     data = png(pixels)
     assert [upload(c, data).status_code for c in (a, b, a, b)] == [201, 201, 201, 429]
+
+
+def test_settings_from_the_environment():
+    from app.config import from_environment
+
+    config = from_environment({"CONVSCOPE_UPLOAD_TTL_HOURS": "2", "CONVSCOPE_UPLOAD_RATE": "",
+                               "CONVSCOPE_PROXY_HOPS": "1",
+                               "CONVSCOPE_RATELIMIT_STORAGE": "memory://"})
+    assert config["UPLOAD_TTL_SECONDS"] == 7200 and config["UPLOAD_RATE"] == ""
+    assert config["PROXY_HOPS"] == 1 and config["RATELIMIT_STORAGE_URI"] == "memory://"
+    defaults = from_environment({})
+    assert defaults["UPLOAD_TTL_SECONDS"] == 86400 and "RATELIMIT_STORAGE_URI" not in defaults
+    assert defaults["UPLOAD_RATE"] == "10 per minute; 100 per hour"
