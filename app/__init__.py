@@ -11,6 +11,8 @@ from flask_compress import Compress
 from flask_openapi3 import Info, OpenAPI
 
 from app import budget, config, problems
+from app.live import Classes
+from app.live_store import make_class_store
 from app.pictures import Pictures
 from app.store import make_store
 
@@ -51,6 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"])
     app.extensions["store"] = store
     app.extensions["pictures"] = Pictures(store)
+    app.extensions["classes"] = Classes(
+        make_class_store(app.config["STORE"], app.config["DATA_DIR"],
+                         app.config["CLASS_IDLE_HOURS"] * 3600),
+        app.config["CLASS_MAX_FOLLOWERS"])
 
     problems.register(app)
     budget.register(app)
@@ -58,9 +64,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     Compress(app)
 
     from app import pages
-    from app.api import conv, exports, health, images, models, presets
+    from app.api import classes, conv, exports, health, images, models, presets
 
-    for module in (health, images, presets, conv, exports, models):
+    for module in (health, images, presets, conv, exports, models, classes):
         app.register_api(module.bp)
     app.register_blueprint(pages.bp)
     app.add_url_rule("/api/openapi.json", "openapi", lambda: app.api_doc)

@@ -24,6 +24,14 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("CONVSCOPE_MAX_UPLOAD_MB", "20")) * 1_000_000,
         "MAX_IMAGE_PIXELS": int(env.get("CONVSCOPE_MAX_IMAGE_MP", "50")) * 1_000_000,
         "MODELS_DIR": env.get("CONVSCOPE_MODELS_DIR") or None,
+        # live classes (app/live.py): idle lifetime, students per class, per-address limits
+        "CLASS_IDLE_HOURS": float(env.get("CONVSCOPE_CLASS_IDLE_HOURS", "3")),
+        "CLASS_MAX_FOLLOWERS": int(env.get("CONVSCOPE_CLASS_MAX_FOLLOWERS", "100")),
+        "CLASS_JOINS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_JOINS_PER_MINUTE", "120")),
+        "CLASS_ANSWERS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_ANSWERS_PER_MINUTE", "600")),
+        "CLASS_MISSES_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_MISSES_PER_MINUTE", "20")),
+        # the address students type or scan (the teacher's page may be on localhost)
+        "PUBLIC_URL": env.get("CONVSCOPE_PUBLIC_URL") or None,
         **budget_from_environment(env),
     }
 

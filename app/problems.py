@@ -11,9 +11,9 @@ from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
-SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed",
-         413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
-         503: "store-unavailable"}
+SLUGS = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+         409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
+         429: "too-many-requests", 503: "store-unavailable"}
 
 
 class ProblemDetails(BaseModel):
