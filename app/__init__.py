@@ -6,13 +6,21 @@ models in app/schemas.py, through flask-openapi3.
 
 from __future__ import annotations
 
-from flask import Flask, Response
-from flask_compress import Compress
-from flask_openapi3 import Info, OpenAPI
+import os
 
-from app import config, problems
-from app.pictures import Pictures
-from app.store import make_store
+# One BLAS thread unless told otherwise (OPENBLAS_NUM_THREADS=2 python -m app), set before
+# numpy is first imported, as gunicorn.conf.py does: requests are small, and on a loaded
+# machine a second OpenBLAS thread busy-waits (twice the CPU for no latency gain).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from flask import Flask, Response  # noqa: E402
+from flask_compress import Compress  # noqa: E402
+from flask_openapi3 import Info, OpenAPI  # noqa: E402
+
+from app import config, problems  # noqa: E402
+from app.pictures import Pictures  # noqa: E402
+from app.store import make_store  # noqa: E402
 
 __version__ = "0.1.0"
 
