@@ -276,13 +276,14 @@ def main() -> None:
     header(peak)
     for arch, batch in (("lenet", 64), ("convnet", 128))[: 1 if args.quick else 2]:
         network_cases(arch, batch, 256, max(5, r // 2))
-    for spec in (((64, 32, 32, 3), 6, 5, 0),     # lenet conv1: a first layer, few filters
-                 ((128, 32, 32, 3), 32, 5, 2),   # convnet conv1
-                 ((64, 14, 14, 6), 16, 5, 0),    # lenet conv2
-                 ((128, 16, 16, 32), 64, 3, 1),  # convnet conv2
-                 ((128, 8, 8, 64), 128, 3, 1)):  # convnet conv3
+    for spec in (((64, 32, 32, 3), 6, 5, 0),       # lenet conv1: a first layer, few filters
+                 ((64, 14, 14, 6), 16, 5, 0),      # lenet conv2
+                 ((128, 32, 32, 3), 32, 5, 2),     # convnet conv1
+                 ((128, 32, 32, 32), 64, 3, 1),    # convnet conv2a
+                 ((128, 16, 16, 64), 128, 3, 1),   # convnet conv3a
+                 ((128, 8, 8, 128), 256, 3, 1)):   # convnet conv4a
         conv_cases(spec, r, peak)
-    for shape in ((64, 28, 28, 6), (128, 32, 32, 32), (128, 16, 16, 64)):
+    for shape in ((64, 28, 28, 6), (128, 32, 32, 64), (128, 16, 16, 128), (128, 8, 8, 256)):
         pool_case(shape, r)
     for size in (512,) if args.quick else (512, 1024):
         big_picture_case(size, max(5, r // 2), peak)

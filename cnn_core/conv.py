@@ -32,7 +32,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from cnn_core.geometry import output_size
 
-CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2
+CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
+MIN_ROWS = 1024  # but at least this many rows: each GEMM call packs the whole weight matrix
 FLAT_MAX_CHANNELS = 4  # at most this many input channels: the flat-planes layout
 
 
@@ -86,7 +87,7 @@ class _Planes:
     def blocks(self, K: int):
         """Yield (start, stop, colsᵀ (K, stop − start)) in order, one reused buffer."""
         C = self.planes.shape[0]
-        step = max(1, CHUNK_FLOATS // K)
+        step = max(MIN_ROWS, CHUNK_FLOATS // K, 1)
         buf = np.empty((K, min(step, self.L)), self.planes.dtype)
         for a in range(0, self.L, step):
             n = min(step, self.L - a)
@@ -101,15 +102,17 @@ def _row_blocks(x, kh, kw, Ho, Wo, stride, padding, dilation):
     whole images when one image's cols are small, else rows of one image."""
     N, C = x.shape[0], x.shape[3]
     view = _windows(_pad(x, padding), kh, kw, Ho, Wo, stride, dilation)
-    per_row = Wo * kh * kw * C
-    if Ho * per_row <= CHUNK_FLOATS:
-        step = CHUNK_FLOATS // (Ho * per_row)
+    K = kh * kw * C
+    per_row = Wo * K
+    chunk = max(CHUNK_FLOATS, MIN_ROWS * K)
+    if Ho * per_row <= chunk:
+        step = chunk // (Ho * per_row)
         spans = [(slice(n, min(N, n + step)), slice(0, Ho)) for n in range(0, N, step)]
     else:
-        step = max(1, CHUNK_FLOATS // per_row)
+        step = max(1, chunk // per_row)
         spans = [(slice(n, n + 1), slice(r, min(Ho, r + step)))
                  for n in range(N) for r in range(0, Ho, step)]
-    buf = np.empty(max(CHUNK_FLOATS, per_row), x.dtype)
+    buf = np.empty(max(chunk, per_row), x.dtype)
     for images, rows in spans:
         src = view[images, rows]
         cols = buf[:src.size].reshape(src.shape)
