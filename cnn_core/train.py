@@ -12,43 +12,22 @@ Everything random flows from --seed, so a run is reproducible.
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import math
+import shlex
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
-# One BLAS thread unless the caller says otherwise, set before NumPy loads its BLAS: on this
-# 2-core machine under load a second OpenBLAS thread collapses (issue 12: a lenet epoch took
-# 67–106 s with 2 threads and 1.1–1.2 s with 1). Only `python -m cnn_core.train` gets here
-# before NumPy does; an importer that loaded NumPy first keeps its own setting.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
+from tqdm import tqdm
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import shlex  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from cnn_core.data import (  # noqa: E402
-    augment,
-    channel_stats,
-    load_dataset,
-    split_validation,
-    to_float,
-)
-from cnn_core.layers import softmax_cross_entropy  # noqa: E402
-from cnn_core.model import (  # noqa: E402
-    ARCHITECTURES,
-    MODELS_DIR,
-    Model,
-    fold_batchnorm,
-    load_model,
-)
+from cnn_core.data import augment, channel_stats, load_dataset, split_validation, to_float
+from cnn_core.layers import softmax_cross_entropy
+from cnn_core.model import ARCHITECTURES, MODELS_DIR, Model, fold_batchnorm, load_model
 
 
 class SGD:

@@ -1,7 +1,6 @@
 """The trainer: its SGD step and schedule, a short real run, reproducibility, resume, errors."""
 
 import json
-import os
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -273,19 +272,3 @@ def test_the_command_exits_2_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: no image folder at ")
     assert "Traceback" not in result.stderr
-
-
-def test_the_command_uses_one_blas_thread_unless_told_otherwise():
-    pytest.importorskip("threadpoolctl")  # the probe below counts the BLAS threads with it
-    probe = ("import runpy, sys, threadpoolctl; sys.argv = ['train', '--help']\n"
-             "try:\n    runpy.run_module('cnn_core.train', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "print(max(p['num_threads'] for p in threadpoolctl.threadpool_info()))")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         env=env, check=True).stdout.split()
-    assert out[-1] == "1"
-    told = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env={**env, "OPENBLAS_NUM_THREADS": "2"}, check=True).stdout.split()
-    assert told[-1] == "2"
