@@ -42,8 +42,10 @@ def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
            "CONVSCOPE_DATA_DIR": data_dir, "CONVSCOPE_ACCESS_LOG": "",
            "CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000",
            "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000", **extra}
+    log = open(Path(data_dir) / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (the server's)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:create_app()"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_path = log.name
     http = urllib3.PoolManager(retries=False)
     for _ in range(300):
         try:
@@ -52,7 +54,7 @@ def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
         except urllib3.exceptions.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit(f"{config} did not start: " + proc.stderr.read().decode()[-2000:])
+    raise SystemExit(f"{config} did not start: " + Path(log.name).read_text()[-2000:])
 
 
 def api_load(bases: list[str], ids: list[str], clients: int, seconds: float,
