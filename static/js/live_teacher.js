@@ -51,12 +51,14 @@ function build_() {
   joined,
   button("live-lock", "Lock", () => live.control({ locked: !live.live.snapshot?.locked }),
     "Everyone follows strictly: no exploring"),
-  button("live-pause", "Pause", () => live.control({ paused: !live.live.snapshot?.paused }),
+  button("live-pause-button", "Pause", () => live.control({ paused: !live.live.snapshot?.paused }),
     "The students see a pause screen"),
   button("live-names", "Names", async () => { await live.control({ names: !names }); names = !names; sync(live.live); },
     "Show nicknames beside the answers (off by default)"),
   ask,
-  button("live-end", "End class", () => live.endClass(), "End the class for everyone"));
+  button("live-end", "End class", () => live.endClass(), "End the class for everyone"),
+  button("live-bar-hide", "×", () => { barOpen = false; sync(live.live); },
+    "Hide this bar (the Class button at the top brings it back)"));
 
   const prompt = h("p", { id: "live-tally-prompt", className: "live-tally-prompt" });
   const count = h("p", { id: "live-tally-count", className: "live-tally-count" });
@@ -92,9 +94,16 @@ function build_() {
 
 let names = false; // nicknames on the tally (not in the public snapshot: kept here)
 
+let barOpen = true; // the class bar covers the foot of the lesson: the teacher can fold it
+
 async function startOrShow() {
-  if (live.live.role !== "teacher") await live.startClass();
-  showJoin();
+  if (live.live.role !== "teacher") {
+    await live.startClass();
+    showJoin();
+  } else {
+    barOpen = !barOpen;
+    sync(live.live);
+  }
 }
 
 function showJoin() {
@@ -176,15 +185,15 @@ function sync(l) {
   const teaching = l.role === "teacher";
   els.start.hidden = l.role === "student";
   els.start.textContent = teaching ? `Class ${l.code}` : "Live class";
-  els.start.setAttribute("aria-pressed", String(teaching));
-  els.bar.hidden = !teaching;
+  els.bar.hidden = !teaching || !barOpen;
+  els.start.setAttribute("aria-expanded", String(teaching && barOpen));
   document.body.classList.toggle("live-teaching", teaching);
   if (!teaching) { els.join.hidden = true; els.tally.hidden = true; return; }
   const s = l.snapshot;
   document.getElementById("live-show-code").textContent = `Code ${l.code}`;
   const pressed = (id, on) => document.getElementById(id).setAttribute("aria-pressed", String(Boolean(on)));
   pressed("live-lock", s?.locked);
-  pressed("live-pause", s?.paused);
+  pressed("live-pause-button", s?.paused);
   pressed("live-names", names);
   if (!pollTimer) pollTally();
 }
