@@ -30,7 +30,7 @@ function build() {
     h("p", { className: "hint", textContent: "Your nickname is never shown on the projector unless your teacher turns names on. No account, nothing else is asked." }),
     err,
     h("div", { className: "row" },
-      h("button", { id: "live-join-button", type: "submit", textContent: "Join" }),
+      h("button", { id: "live-join-button", textContent: "Join" }),
       h("button", { id: "live-join-cancel", type: "button", textContent: "Not now" })));
   const card = h("div", { id: "live-joincard", className: "live-overlay", hidden: true }, form);
   form.addEventListener("submit", async (e) => {
@@ -57,10 +57,10 @@ function build() {
       h("p", { textContent: "Eyes on the teacher for a moment." })));
 
   const qPrompt = h("p", { id: "live-q-prompt", className: "live-q-prompt" });
-  const qInput = h("input", { id: "live-q-input", className: "live-q-input", type: "text",
+  const qInput = h("input", { id: "live-q-input", className: "live-q-input",
     inputMode: "decimal", autocomplete: "off", ariaLabel: "Your answer" });
   const qChoices = h("div", { id: "live-q-choices", className: "live-q-choices" });
-  const qSend = h("button", { id: "live-q-send", type: "submit", textContent: "Send" });
+  const qSend = h("button", { id: "live-q-send", textContent: "Send" });
   const qState = h("p", { id: "live-q-state", className: "live-q-state", role: "status" });
   const qForm = h("form", { id: "live-q-form", className: "row" }, qInput, qSend);
   qForm.addEventListener("submit", (e) => {

@@ -77,8 +77,8 @@ function build_() {
         h("input", { id: "live-free-prompt", maxLength: 200, value: "How many…?" })),
       h("label", { className: "field" }, "The right answer (optional)",
         h("input", { id: "live-free-answer", inputMode: "decimal" })),
-      h("div", { className: "row" }, h("button", { type: "submit", value: "ask", textContent: "Ask" }),
-        h("button", { type: "submit", value: "cancel", textContent: "Cancel" }))));
+      h("div", { className: "row" }, h("button", { value: "ask", textContent: "Ask" }),
+        h("button", { value: "cancel", textContent: "Cancel" }))));
   free.addEventListener("close", () => {
     if (free.returnValue !== "ask") return;
     const answer = Number.parseFloat(document.getElementById("live-free-answer").value);
