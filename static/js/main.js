@@ -7,6 +7,9 @@ import * as geometry from "./geometry.js";
 import * as input from "./input.js";
 import * as layer from "./layer.js";
 import { context, renderText, STEPS } from "./lesson.js";
+import * as live from "./live.js";
+import * as liveStudent from "./live_student.js";
+import * as liveTeacher from "./live_teacher.js";
 import * as network from "./network.js";
 import * as params from "./params.js";
 import * as pooling from "./pooling.js";
@@ -148,9 +151,10 @@ function viewKey(e) {
 }
 
 subscribe((changed) => {
-  if (changed.has("mode")) classroom.apply();
+  if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
-      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay")) {
+      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay") ||
+      ["xm", "xc", "pf"].some((k) => changed.has(k))) {
     refreshSoon();
   } else if (changed.has("pos") && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();
@@ -171,6 +175,10 @@ async function start() {
   input.init(showError);
   geometry.init();
   exportsUi.init(showError);
+  liveTeacher.init(showError);
+  liveStudent.init(showError);
+  const joinCode = live.init(); // resumes a class after a reload
+  if (joinCode) liveStudent.showJoin(joinCode);
   document.getElementById("toast").addEventListener("click", (e) => { e.currentTarget.hidden = true; });
   window.addEventListener("resize", () => {
     clearTimeout(start.resize);
@@ -185,7 +193,8 @@ async function start() {
   filters.init(showError);
   input.sync();
   await refresh();
-  window.convscope = { state, update, current: () => current, stats: (await import("./player.js")).stats };
+  window.convscope = { state, update, current: () => current, stats: (await import("./player.js")).stats,
+    live: live.live };
 }
 
 start();
