@@ -201,6 +201,14 @@ def test_an_empty_rate_turns_the_limit_off(tmp_path, pixels):
     assert {upload(client, png(pixels)).status_code for _ in range(5)} == {201}
 
 
+def test_each_app_counts_in_its_own_storage(tmp_path, pixels):
+    """An app made later with another limit storage (a dead Redis here) must not take over the
+    counts of an app made earlier (a module-wide limiter did: the first app then answered 500)."""
+    first = limited_app(tmp_path / "a").test_client()
+    limited_app(tmp_path / "b", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    assert upload(first, png(pixels)).status_code == 201
+
+
 def test_with_redis_every_worker_shares_the_count(tmp_path, pixels, redis_url):
     """Two workers (two apps) on one Redis: 2 + 2 uploads against a limit of 3."""
     import redis
