@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_app_context, request
 from flask_limiter import Limiter
+from limits.storage import storage_from_string
+from limits.strategies import STRATEGIES, RateLimiter
 
 
 def client_key() -> str:
@@ -30,7 +32,20 @@ def client_key() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_key, headers_enabled=True, key_prefix="convscope-limit")
+class PerAppLimiter(Limiter):
+    """flask-limiter keeps one storage per Limiter object, so the last app initialised would
+    count for every app in the process (tests, or several apps in one process). Here each app
+    counts in its own storage; every check goes through this property."""
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if has_app_context() and "rate_limits" in current_app.extensions:
+            return current_app.extensions["rate_limits"]
+        return super().limiter
+
+
+limiter = PerAppLimiter(key_func=client_key, headers_enabled=True,
+                        key_prefix="convscope-limit", strategy="fixed-window")
 
 
 def limit(config_key: str) -> Callable:
@@ -46,3 +61,5 @@ def init_app(app: Flask) -> None:
     default = store if store.startswith(("redis://", "rediss://")) else "memory://"
     app.config.setdefault("RATELIMIT_STORAGE_URI", default)
     limiter.init_app(app)
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions["rate_limits"] = STRATEGIES["fixed-window"](storage)
