@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cnn_core.model import MODELS_DIR
+
 
 def default_data_dir() -> Path:
     """A per-user data folder ($XDG_DATA_HOME/convscope, else ~/.local/share/convscope)."""
@@ -23,7 +25,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # an upload's body; a 12 MP phone photo is 3-8 MB
         "MAX_CONTENT_LENGTH": int(env.get("CONVSCOPE_MAX_UPLOAD_MB", "20")) * 1_000_000,
         "MAX_IMAGE_PIXELS": int(env.get("CONVSCOPE_MAX_IMAGE_MP", "50")) * 1_000_000,
-        "MODELS_DIR": env.get("CONVSCOPE_MODELS_DIR") or None,
+        # the trained networks' folder, resolved here once: cnn_core never reads the environment
+        "MODELS_DIR": str(Path(env.get("CONVSCOPE_MODELS_DIR") or MODELS_DIR)),
         # uploads are forgotten this long after they were stored (students' photos)
         "UPLOAD_TTL_SECONDS": float(env.get("CONVSCOPE_UPLOAD_TTL_HOURS", "24")) * 3600,
         # per client (app/limits.py); "" turns it off

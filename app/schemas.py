@@ -85,6 +85,23 @@ class ConvBody(Strict):
     pool: Pool = Pool()
 
 
+Output = Literal["maps", "relu", "pooled"]
+MapsDtype = Literal["f4", "f2"]
+DTYPE_HELP = ("f4: float32, exactly the engine's numbers; f2: float16, half the bytes, rounded "
+              "to about 3 significant digits (decode it yourself: not a Plotly dtype)")
+
+
+class ConvLayerBody(ConvBody):
+    """The conv body of POST /api/conv: which stacks to send, and in what precision."""
+
+    outputs: list[Output] = Field(
+        ["maps", "relu", "pooled"], min_length=1, max_length=3,
+        description="stacks to send (default all three); relu and pooled follow from maps "
+                    "(relu = max(maps, 0), pooled = pool(relu)), so a page may ask for maps "
+                    "alone and derive the rest")
+    dtype: MapsDtype = Field("f4", description=DTYPE_HELP)
+
+
 class OneFilterBody(ConvBody):
     """A conv body that also names one of its filters."""
 
@@ -128,9 +145,9 @@ class ConvResponse(BaseModel):
     geometry: Geometry
     image: TypedArray
     filters: list[FilterOut]
-    maps: list[TypedArray]
-    relu: list[TypedArray]
-    pooled: list[TypedArray]
+    maps: list[TypedArray] | None = Field(None, description="when in the request's outputs")
+    relu: list[TypedArray] | None = Field(None, description="when in the request's outputs")
+    pooled: list[TypedArray] | None = Field(None, description="when in the request's outputs")
 
 
 class Window(BaseModel):
@@ -221,6 +238,7 @@ class ModelPath(BaseModel):
 
 class PredictBody(Strict):
     image_id: ImageId
+    dtype: MapsDtype = Field("f4", description="of the activations: " + DTYPE_HELP)
 
 
 class LayerInfo(BaseModel):

@@ -36,11 +36,29 @@ export async function api(path, body = undefined, { signal, raw = false } = {}) 
 
 const DTYPES = { f4: Float32Array, u1: Uint8Array };
 
-/** A typed-array object → {data: TypedArray, shape}. */
+let HALF = null; // float16 bit pattern → its value, all 65536 (built on first use)
+
+function halfTable() {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    t[h] = sign * (e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25));
+  }
+  return t;
+}
+
+/** A typed-array object → {data: TypedArray, shape}. "f2" (float16, which Plotly does not
+ * read) becomes a Float32Array of the same values. */
 export function decode(ta) {
   const bin = atob(ta.bdata);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  if (ta.dtype === "f2") {
+    HALF ??= halfTable();
+    const bits = new Uint16Array(bytes.buffer), data = new Float32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) data[i] = HALF[bits[i]];
+    return { data, shape: ta.shape };
+  }
   return { data: new DTYPES[ta.dtype](bytes.buffer), shape: ta.shape };
 }
 
