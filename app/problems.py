@@ -2,8 +2,9 @@
 
 A view raises ApiError(status, title, detail, field=…); Flask's own HTTP errors (404 route,
 405 with its Allow header, 413 body too large, 429 with Retry-After) and request-validation
-errors come out in the same shape. So does JSON too deeply nested to parse (400), and a
-chunked body longer than MAX_CONTENT_LENGTH (413: it is not silently cut short).
+errors come out in the same shape. So does a chunked body longer than MAX_CONTENT_LENGTH
+(413: it is not silently cut short). JSON nested too deeply to parse is malformed JSON (400):
+orjson (app/jsonio.py) stops at 1024 levels with a ValueError, never a RecursionError.
 """
 
 from __future__ import annotations
