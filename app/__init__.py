@@ -18,7 +18,7 @@ from flask import Flask, Response  # noqa: E402
 from flask_compress import Compress  # noqa: E402
 from flask_openapi3 import Info, OpenAPI  # noqa: E402
 
-from app import budget, config, problems  # noqa: E402
+from app import budget, config, limits, problems  # noqa: E402
 from app.jsonio import use_orjson  # noqa: E402
 from app.live import Classes  # noqa: E402
 from app.live_store import make_class_store  # noqa: E402
@@ -59,8 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
                                         "text/javascript", "application/javascript"]
     if test_config:
         app.config.update(test_config)
+    app.json = problems.JSONProvider(app)
 
-    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"])
+    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"],
+                       app.config["UPLOAD_TTL_SECONDS"])
+    for warning in store.check():  # a setting that cannot work raises ValueError here
+        app.logger.warning("image store: %s", warning)
     app.extensions["store"] = store
     app.extensions["pictures"] = Pictures(store)
     app.extensions["classes"] = Classes(
@@ -68,7 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                          app.config["CLASS_IDLE_HOURS"] * 3600),
         app.config["CLASS_MAX_FOLLOWERS"])
 
-    problems.register(app)
+    problems.register(app, store.transient_errors)
+    limits.init_app(app)
     budget.register(app)
     app.after_request(_security_headers)
     Compress(app)

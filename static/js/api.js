@@ -72,14 +72,28 @@ export function rows2d(ta) {
 
 // --- pictures: keep what the user gave us, so an image the server forgot can be re-sent ---
 const blobs = new Map(); // image_id → Blob
+const tokens = new Map(); // image_id → delete_token: only this page may delete its uploads
 
-/** Upload a picture (File or Blob); resolves to {image_id, width, height, format}. */
+/** Upload a picture (File or Blob); resolves to {image_id, width, height, format, …}. */
 export async function upload(blob, name = "picture.png") {
   const form = new FormData();
   form.append("image", blob, name);
   const info = await api("/api/images", form);
   blobs.set(info.image_id, blob);
+  tokens.set(info.image_id, info.delete_token);
   return info;
+}
+
+/** True if this page uploaded the picture (so it may delete it). */
+export const canDelete = (imageId) => tokens.has(imageId);
+
+/** Delete our upload from the server now, and forget our copy (no re-upload after this). */
+export async function deleteUpload(imageId) {
+  const response = await fetch(`/api/images/${imageId}`,
+    { method: "DELETE", headers: { "X-Delete-Token": tokens.get(imageId) || "" } });
+  if (!response.ok) throw await problem(response);
+  blobs.delete(imageId);
+  tokens.delete(imageId);
 }
 
 /** POST that re-uploads a kept picture once when the server answers unknown-image. */

@@ -130,3 +130,35 @@ export function stepAt(d, fi, pos) {
   return { row, col, top, left, k, dilation, patch, weights: f.w, products, channelSums,
     bias: Math.fround(f.bias), value };
 }
+
+// --- inside the trained network (issue 12): top patches, explanations, the 32×32 picture ---
+const insideCache = new Map();
+function once(key, make) {
+  if (!insideCache.has(key)) insideCache.set(key, make().catch((e) => { insideCache.delete(key); throw e; }));
+  return insideCache.get(key);
+}
+
+/** GET /api/models/<model>/top_patches for one filter (cached). */
+export function topPatches(model, layer, filter) {
+  return once(`p|${model}|${layer}|${filter}`,
+    () => api(`/api/models/${model}/top_patches?layer=${encodeURIComponent(layer)}&filter=${filter}`));
+}
+
+/** POST /api/models/<model>/explain for the picture and a class (null: the guess), cached. */
+export function explainFor(model, image_id, cls = null) {
+  const body = cls === null ? { image_id } : { image_id, class: cls };
+  return once(`x|${model}|${image_id}|${cls}`, () => withImage(`/api/models/${model}/explain`, body));
+}
+
+/** The picture at the networks' 32×32 as a data: URL (for Plotly's image trace). */
+export function pictureURL(image_id, size = 32) {
+  return once(`i|${image_id}|${size}`, async () => {
+    const blob = await api(`/api/images/${image_id}?size=${size}`, undefined, { raw: true });
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  });
+}

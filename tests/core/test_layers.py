@@ -225,6 +225,27 @@ def test_batchnorm_normalizes_in_training_and_uses_running_stats_after():
                                atol=1e-6)
 
 
+def test_batchnorm_running_var_moves_toward_the_batch_variance():
+    layer = BatchNorm("bn")
+    layer.build((2,), np.random.default_rng(0))
+    x = np.array([[1.0, 10.0], [3.0, 30.0], [5.0, 50.0]], np.float32)  # variances 8/3, 800/3
+    layer.forward(x, train=True)
+    # running ← 0.9·running + 0.1·batch, from 1: 0.9 + 0.1·var (biased, over the batch)
+    np.testing.assert_allclose(layer.buffers["running_var"], [0.9 + 0.8 / 3, 0.9 + 80 / 3],
+                               rtol=1e-6)
+    for _ in range(200):
+        layer.forward(x, train=True)
+    np.testing.assert_allclose(layer.buffers["running_var"], [8 / 3, 800 / 3], rtol=1e-6)
+    np.testing.assert_allclose(layer.buffers["running_mean"], [3, 30], rtol=1e-6)
+    # and inference then normalizes by it: the batch mean maps to β, one std above to β + γ
+    out = layer.forward(np.array([[3 + np.sqrt(8 / 3), 30.0]], np.float32))
+    np.testing.assert_allclose(out, [[1, 0]], atol=1e-4)
+    # inference leaves the running statistics alone
+    before = layer.buffers["running_var"].copy()
+    layer.forward(x * 7)
+    np.testing.assert_array_equal(layer.buffers["running_var"], before)
+
+
 def test_flatten_round_trip_in_hwc_order():
     layer = Flatten("flat")
     x = np.arange(24, dtype=np.float32).reshape(2, 2, 3, 2)
@@ -245,6 +266,41 @@ def test_softmax_cross_entropy_against_hand_computed_and_finite_differences():
                          np.array(1.0))
     np.testing.assert_allclose(dz, num, atol=1e-6)
     assert softmax(np.array([[1000.0, 1000.0]])).tolist() == [[0.5, 0.5]]
+
+
+def test_label_smoothing_loss_by_hand_and_its_gradient_by_finite_differences():
+    # K = 2, ε = 0.2: target (0.1, 0.9) for class 1; probabilities (1/4, 3/4)
+    logits = np.array([[0.0, np.log(3.0)]])
+    loss, d = softmax_cross_entropy(logits.copy(), np.array([1]), smoothing=0.2)
+    assert loss == pytest.approx(-(0.1 * np.log(0.25) + 0.9 * np.log(0.75)))
+    np.testing.assert_allclose(d, [[0.25 - 0.1, 0.75 - 0.9]])
+    rng = np.random.default_rng(8)
+    z, y = rng.standard_normal((4, 5)) * 3, np.array([0, 3, 4, 1])
+    for eps in (0.1, 0.2):
+        loss, dz = softmax_cross_entropy(z.copy(), y, smoothing=eps)
+        # independent reference: −Σ q·log softmax, with q built explicitly
+        q = np.full((4, 5), eps / 5)
+        q[np.arange(4), y] += 1 - eps
+        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        assert loss == pytest.approx(-(q * logp).sum(1).mean(), rel=1e-12)
+        num = numerical_grad(
+            lambda v, e=eps: np.array(softmax_cross_entropy(v.copy(), y, smoothing=e)[0]), z,
+            np.array(1.0))
+        np.testing.assert_allclose(dz, num, atol=1e-7)
+    # ε = 0 is the plain cross-entropy
+    assert softmax_cross_entropy(z.copy(), y, 0.0)[0] == softmax_cross_entropy(z.copy(), y)[0]
+
+
+def test_global_average_pool_backward_matches_finite_differences():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 4, 4, 3))
+    out, cache = avg_pool_forward(x, 4, 4)
+    assert out.shape == (2, 1, 1, 3)
+    np.testing.assert_allclose(out[:, 0, 0], x.mean(axis=(1, 2)))
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(avg_pool_backward(dout, cache),
+                               numerical_grad(lambda v: avg_pool_forward(v, 4, 4)[0], x, dout),
+                               atol=1e-7)
 
 
 def test_layer_wrappers_fill_grads():
