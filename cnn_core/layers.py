@@ -161,7 +161,6 @@ class Conv2D(Layer):
         self.filters, self.size = filters, size
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.need_dx = True  # the model turns this off for its first layer
-        self._cols = None
 
     def output_shape_for(self, input_shape):
         H, W, _ = input_shape
@@ -178,9 +177,7 @@ class Conv2D(Layer):
 
     def forward(self, x, train=False):
         out, self.cache = conv2d_forward(x, self.params["w"], self.params["b"], self.stride,
-                                         self.padding, self.dilation, cols=self._cols)
-        if train:
-            self._cols = self.cache[1]  # reuse the im2col buffer next step
+                                         self.padding, self.dilation)
         return out
 
     def backward(self, dout):
