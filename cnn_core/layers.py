@@ -193,11 +193,12 @@ class ReLU(Layer):
     kind = "relu"
 
     def forward(self, x, train=False):
-        self.mask = x > 0
-        return np.maximum(x, 0)  # np.where with a scalar is ~10× slower
+        out = np.maximum(x, 0)  # np.where with a scalar is ~10× slower
+        self.out = out  # the mask out > 0 is made in backward: inference never pays for it
+        return out
 
     def backward(self, dout):
-        return dout * self.mask
+        return dout * (self.out > 0)
 
 
 class _Pool(Layer):
