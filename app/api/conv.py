@@ -19,7 +19,11 @@ bp = APIBlueprint("conv", __name__, url_prefix="/api", abp_tags=[Tag(name="conv"
 
 @bp.post("/conv", responses={200: ConvResponse, **documented(503)})
 def conv(body: ConvBody) -> dict:
-    """Every filter's feature map, after ReLU, and after pooling."""
+    """Every filter's feature map, after ReLU, and after pooling.
+
+    At most CONVSCOPE_MAX_CONV_VALUES numbers in all (default 4,000,000: filters × (2 × map
+    cells + pooled cells)); past it, 422 /problems/over-budget. A layer over a quarter of
+    that waits for a heavy-job slot (503 with Retry-After when the server is busy)."""
     layer = convolve.prepare(body)
     Ho, Wo, F = layer.geometry["output"]
     Hp, Wp, _ = layer.geometry["pooled"]
