@@ -47,5 +47,6 @@ def post_worker_init(worker):
     """Load the trained networks before the first prediction asks for them."""
     from app import networks
 
-    for name in networks.names():
-        networks.get(name)
+    # the app's own folder setting (worker.wsgi is the app, loaded before this hook), so the
+    # cache entries warmed here are the ones its requests look up
+    networks.warm(worker.wsgi.config["MODELS_DIR"])

@@ -2,7 +2,8 @@
 
     python -m benchmarks.abuse [--seconds 30] [--workers 4] [--out docs/abuse.txt]
 
-The recipe: gunicorn (4 workers, gunicorn.conf.py) behind nginx (deploy/nginx/convscope.conf).
+The recipe: gunicorn (4 workers, gunicorn.conf.py) behind nginx (deploy/nginx/convscope.conf),
+the upload rate limit off (so every bomb is decoded: the worst case for memory).
 Each run starts it afresh; a probe process sends dot-product steps (POST /api/conv/step, one
 at a time, 0.1 s apart) and times them. The abuse run adds, for its whole length:
 - 8 clients posting the largest GIF export the budget accepts (size 512, padding 16, a 1×1
@@ -48,6 +49,11 @@ GIF_FRAMES_THAT_FIT = 100_000_000 // ((544 + 12 + 544) * 544)  # the default bud
 BIG_CONV = {"image_id": "sample-car", "size": 512, "filters": STEP["filters"]}
 ISSUE_CONV = {"image_id": "sample-car", "size": 512, "pool": {"size": 1, "stride": 1},
               "filters": [{"preset": "random", "size": 15, "seed": i} for i in range(16)]}
+
+
+# Behind nginx (one proxy hop); upload rate limit off, so that every bomb reaches the decoder
+# (with the default limit, 10 uploads a minute per address, most would get a 429 first).
+ENV = {"CONVSCOPE_PROXY_HOPS": "1", "CONVSCOPE_UPLOAD_RATE": ""}
 
 
 def bombs() -> list[tuple[str, bytes]]:
@@ -122,7 +128,7 @@ def peak_rss(master: int) -> list[float]:
 def run(abuse: bool, args: argparse.Namespace, files) -> dict:
     g, n = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="convscope-abuse-") as tmp, \
-            gunicorn(g, workers=args.workers, data_dir=Path(tmp) / "data") as master, \
+            gunicorn(g, workers=args.workers, data_dir=Path(tmp) / "data", env=ENV) as master, \
             nginx(n, upstream=g, prefix=Path(tmp) / "nginx"):
         base = f"http://127.0.0.1:{n}"
         stop, tally = threading.Event(), Counter()
