@@ -33,16 +33,6 @@ accesslog = os.environ.get("CONVSCOPE_ACCESS_LOG", "-") or None  # "" turns it o
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def on_starting(server):
-    """Paint the built-in pictures once, in the master: every worker it forks (and every
-    replacement after max_requests) inherits them, instead of each worker painting each sample
-    on its first request for it (seconds each: the load test's slowest requests)."""
-    from app import samples
-
-    for sample in samples.SAMPLES:
-        samples.render_sample(sample["name"])
-
-
 def post_worker_init(worker):
     """Load the trained networks before the first prediction asks for them."""
     from app import networks

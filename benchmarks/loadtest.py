@@ -76,7 +76,7 @@ def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
                                "app:create_app()"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     http = urllib3.PoolManager()
-    for _ in range(200):
+    for _ in range(600):  # up to a minute on a busy machine
         try:
             if http.request("GET", f"http://127.0.0.1:{port}/api/health").status == 200:
                 return server
