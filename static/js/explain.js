@@ -57,9 +57,11 @@ export function render(gd, data) {
       colorbar: { thickness: 12, len: 0.8, tickvals: [0, 1], ticktext: ["0", "most"], tickfont: { size: t.font * 0.85 } },
       hovertemplate: `${mode === "saliency" ? "saliency" : "Grad-CAM"} %{z:.2f} of its peak<extra></extra>` });
   }
-  const what = mode === "saliency" ? "where a small change moves the score most"
-    : mode === "gradcam" ? `which parts of ${res.layer}'s maps raised the score` : "the picture it saw";
-  const layout = mapLayout({ title: `Why “${res.class_name}”? ${what}`, h: S, w: S, small: true });
+  const what = mode === "saliency" ? "Saliency: where a small change moves its score most"
+    : mode === "gradcam" ? `Grad-CAM: where ${res.layer}'s maps raised its score` : "The picture it saw (32×32)";
+  const layout = mapLayout({ title: `Why “${res.class_name}”?<br><span style="font-size:0.78em">${what}</span>`,
+    h: S, w: S, small: true });
+  layout.margin.t = Math.round(t.font * 3.4);
   gd.dataset.mode = mode;
   gd.dataset.cls = String(res.class);
   return draw(gd, traces, layout);

@@ -2,7 +2,7 @@
 // verdict, what the network knows, saliency / Grad-CAM over the picture, a class picker) and
 // the top training patches of a filter — a clicked map in step 10, a learned tile in step 7.
 // Views: explain.js, patches.js; data: data.js; the choices live in the state (URL).
-import { explainFor, pictureURL, topPatches } from "./data.js";
+import { explainFor, filterBank, pictureURL, topPatches } from "./data.js";
 import * as explain from "./explain.js";
 import * as patches from "./patches.js";
 import { state, update } from "./state.js";
@@ -19,14 +19,17 @@ export function convOf(m, layer) {
   return null;
 }
 
-/** Draw filter `index` of conv layer `layer`'s top patches into el (or say why not). */
-export async function showPatches(el, model, layer, index) {
+/** Draw filter `index` of conv layer `layer`'s top patches into el (or say why not); with
+ * `weights`, the filter's weights beside them (a first layer's k×k×3 filters can be drawn). */
+export async function showPatches(el, model, layer, index, { weights = false } = {}) {
   if (!layer) {
     patches.message(el, "This layer has no filters of its own: pick a conv, ReLU or pool layer to see what its filters look for.");
     return;
   }
   try {
-    patches.render(el, await topPatches(model, layer, index));
+    const [data, bank] = await Promise.all([topPatches(model, layer, index),
+      weights ? filterBank(model, layer).catch(() => null) : null]);
+    patches.render(el, data, { tiles: bank && bank.shape.at(-1) === 3 ? bank.tiles : null });
   } catch (e) {
     patches.message(el, e.detail || e.message);
   }
@@ -75,7 +78,8 @@ export async function renderWhy(el, m, res, layer) {
     (change) => update("cls" in change ? { xc: change.cls === guess ? -1 : change.cls } : { xm: change.mode }));
   const [x, picture] = await Promise.all([
     explainFor(m.name, state.img, cls === guess ? null : cls), pictureURL(state.img),
-    showPatches(el.querySelector("#why-patches"), m.name, convOf(m, layer), state.pf)]);
+    showPatches(el.querySelector("#why-patches"), m.name, convOf(m, layer), state.pf,
+      { weights: convOf(m, layer) === m.layers.find((l) => l.kind === "conv").name })]);
   await explain.render(el.querySelector("#why-plot"), { res: x, mode: state.xm, picture });
 }
 
@@ -85,13 +89,13 @@ export function attachTiles(tiles, panel, model, layer) {
     const i = [...tiles.children].indexOf(e.target);
     if (i < 0 || (e.type === "mouseover" && panel.dataset.filter === String(i))) return;
     for (const [j, c] of [...tiles.children].entries()) c.classList.toggle("picked", j === i);
-    showPatches(panel, model, layer, i);
+    showPatches(panel, model, layer, i, { weights: true });
   };
   if (tiles.dataset.patches !== `${model}|${layer}`) {
     tiles.dataset.patches = `${model}|${layer}`;
     tiles.onclick = pick; // one handler per box, replaced when the model changes
     tiles.onmouseover = pick;
-    showPatches(panel, model, layer, 0);
+    showPatches(panel, model, layer, 0, { weights: true });
     tiles.children[0]?.classList.add("picked");
   }
 }

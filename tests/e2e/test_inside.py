@@ -99,11 +99,11 @@ def test_step_7_a_learned_tile_shows_its_top_patches(page, live_server):
     page.wait_for_selector("#learned-patches[data-filter='4'] canvas")
     api = live_server.get("/api/models/convnet/top_patches?layer=conv1&filter=4")
     shown = [float(v) for v in page.eval_on_selector_all(
-        "#learned-patches figure", "els => els.map((e) => e.dataset.activation)")]
+        "#learned-patches figure[data-activation]", "els => els.map((e) => e.dataset.activation)")]
     np.testing.assert_allclose(shown, api["activations"], rtol=1e-7)
     # the first patch's pixels, as drawn (top-left pixel of each enlarged square)
     drawn = page.evaluate("""() => {
-        const c = document.querySelector('#learned-patches canvas');
+        const c = document.querySelector('#learned-patches canvas:not(.patches-weights)');
         const s = c.width / 5, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const out = [];
         for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) {
@@ -119,4 +119,11 @@ def test_step_7_a_learned_tile_shows_its_top_patches(page, live_server):
         if t0 <= y < t1 and l0 <= x < l1:
             assert rgb == patch[y, x].tolist()
     assert "picked" in page.get_attribute("#learned-tiles canvas >> nth=4", "class")
+    # beside them, the filter's weights: the API's colour tile of filter 4
+    weights = page.evaluate("""() => {
+        const c = document.querySelector('#learned-patches canvas.patches-weights');
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+    }""")
+    tiles = _typed(live_server.get("/api/models/convnet/filters?layer=conv1")["tiles"])
+    assert np.array(weights).reshape(5, 5, 4)[..., :3].tolist() == tiles[4].tolist()
     assert page.errors == []
