@@ -12,6 +12,12 @@ import os
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
+# Big buffers go back to the system when freed, in the master and so in every worker it forks
+# (app/budget.py: without it, memory stayed held after a burst until workers recycled).
+from app.budget import tune_malloc  # noqa: E402
+
+tune_malloc()
+
 bind = f"{os.environ.get('CONVSCOPE_HOST', '0.0.0.0')}:{os.environ.get('CONVSCOPE_PORT', '8000')}"
 workers = int(os.environ.get("CONVSCOPE_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "gthread"  # a thread waits on a slow upload while another computes

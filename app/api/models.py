@@ -62,7 +62,7 @@ def predict(path: ModelPath, body: PredictBody) -> dict:
     for name, kind, a in activations:
         a = a[0]
         out.append({"layer": name, "kind": kind, "shape": list(a.shape),
-                    "maps": maps(a, MAX_MAPS) if a.ndim == 3 else typed(a)})
+                    "maps": maps(a, MAX_MAPS, body.dtype) if a.ndim == 3 else typed(a, body.dtype)})
     return {"classes": model.classes, "probabilities": probs[0].tolist(), "activations": out}
 
 

@@ -24,7 +24,7 @@ export const modelInfo = () => catalog.models.find((m) => m.name === state.model
 export async function predict(name) {
   const key = `${name}|${state.img}`;
   if (!cache.has(key)) {
-    cache.set(key, withImage(`/api/models/${name}/predict`, { image_id: state.img })
+    cache.set(key, withImage(`/api/models/${name}/predict`, { image_id: state.img, dtype: "f2" })
       .catch((e) => { cache.delete(key); throw e; }));
   }
   return cache.get(key);

@@ -165,6 +165,6 @@ export async function renderLearned(el) {
   const { traces, layout } = layer.figure(d);
   const rowNames = ["Filter", ...stages.map((a) => `${a.layer} ${a.shape.join("×")}`)];
   layout.annotations.filter((a) => a.xref === "paper")
-    .forEach((a, i) => { a.text = `<b>${rowNames[i]}</b>`; });
+    .forEach((a, i) => { a.text = `<b>${rowNames[i].replace(" ", "<br>")}</b>`; });
   await draw(el.querySelector("#layer-plot-learned"), traces, layout);
 }
