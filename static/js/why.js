@@ -47,39 +47,80 @@ export function onMapClick(gd, fn) {
   gd.on?.("plotly_click", handler);
 }
 
+/** The tabs of step 10's right-hand panel: the chosen layer's maps, why it guessed, and the
+ * top patches of the filter whose map was clicked. */
+export const TABS = `<div class="net-tabs" role="tablist" aria-label="Show">
+  <button type="button" role="tab" data-tab="maps" aria-controls="net-acts">Its maps</button>
+  <button type="button" role="tab" data-tab="why" aria-controls="net-why">Why this guess?</button>
+  <button type="button" role="tab" data-tab="filter" aria-controls="why-patches">What a filter looks for</button></div>`;
+
+const PANES = { maps: "#net-acts", why: "#net-why", filter: "#why-patches" };
+
+/** Bind the tabs once (onPick(tab)) and show the pane of state.nv, hiding the others. */
+export function tabs(el, onPick) {
+  for (const b of el.querySelectorAll(".net-tabs [data-tab]")) {
+    if (!b.onclick) b.onclick = () => onPick(b.dataset.tab);
+    b.setAttribute("aria-selected", String(b.dataset.tab === state.nv));
+  }
+  for (const [tab, sel] of Object.entries(PANES)) el.querySelector(sel).hidden = tab !== state.nv;
+}
+
+/** The verdict above the probabilities: the guess, or "not sure: maybe X or Y". */
+export function verdict(p, res) {
+  const v = explain.verdict(res.probabilities, res.classes);
+  p.textContent = v.text;
+  p.classList.toggle("unsure", !v.sure);
+}
+
+/** Size the patches grid of a fixed-height pane so `cols` × `rows` cells fill it. */
+function fitCells(pane, cols, rows) {
+  const grid = pane.querySelector(".patches-grid");
+  if (!grid) return;
+  const cap = pane.querySelector(".patches-caption")?.offsetHeight || 0;
+  const label = 1.6 * Number.parseFloat(getComputedStyle(grid).fontSize);
+  const cell = Math.min((pane.clientWidth - 8 * (cols - 1)) / cols,
+    (pane.clientHeight - cap - 8 * rows) / rows - label);
+  grid.style.setProperty("--cell", `${Math.max(40, Math.floor(cell))}px`);
+}
+
 let lastImg = null;
 
-/** Step 10's panel into el, for model info m, its predict response res and the layer shown. */
-export async function renderWhy(el, m, res, layer) {
+/** Step 10's right-hand panel when it is not the maps: why (state.nv "why") or a filter's
+ * top patches ("filter": filter state.pf of the conv layer behind `layer`). */
+export async function renderSide(el, m, res, layer) {
+  if (state.nv === "filter") {
+    const conv = convOf(m, layer);
+    const pane = el.querySelector("#why-patches");
+    await showPatches(pane, m.name, conv, state.pf,
+      { weights: conv === m.layers.find((l) => l.kind === "conv").name });
+    fitCells(pane, 5, 2);
+    return;
+  }
+  await renderWhy(el.querySelector("#net-why"), m, res);
+}
+
+/** The "why this guess" pane into el, for model info m and its predict response res. */
+export async function renderWhy(el, m, res) {
   if (lastImg !== null && lastImg !== state.img && state.xc >= 0) {
     lastImg = state.img;
     update({ xc: -1 }); // a new picture: explain its guess again (this redraws the step)
     return;
   }
   lastImg = state.img;
-  if (!el.querySelector(".why-verdict")) {
-    el.innerHTML = `<div class="why-text"><p class="why-verdict" role="status"></p>
-        <p class="why-rule"></p><p class="why-knows"></p></div>
-      <div class="why-explain"><div class="plot" id="why-plot" role="figure"
+  if (!el.querySelector(".why-explain")) {
+    el.innerHTML = `<div class="why-explain"><p class="why-caption"></p><div class="plot" id="why-plot" role="figure"
         aria-label="The picture, with what made the network guess"></div></div>
-      <div class="why-patches" id="why-patches" aria-live="polite"></div>`;
+      <div class="why-text"><p class="why-rule"></p><p class="why-knows"></p></div>`;
   }
-  const v = explain.verdict(res.probabilities, res.classes);
-  const verdict = el.querySelector(".why-verdict");
-  verdict.textContent = v.text;
-  verdict.classList.toggle("unsure", !v.sure);
-  el.querySelector(".why-rule").textContent = explain.RULE + " The probabilities are calibrated: "
-    + "on pictures it never trained on, a guess said with 80% is right about 80% of the time.";
+  el.querySelector(".why-rule").textContent = `${explain.RULE} Its probabilities are calibrated: `
+    + "said with 80%, it is right about 80% of the time.";
   el.querySelector(".why-knows").textContent = explain.knows(res.classes);
   const guess = argmax(res.probabilities);
   const cls = state.xc >= 0 && state.xc < res.classes.length ? state.xc : guess;
-  const box = el.querySelector(".why-explain");
-  explain.controls(box, res.classes, { mode: state.xm, cls, guess },
+  explain.controls(el.querySelector(".why-explain"), res.classes, { mode: state.xm, cls, guess },
     (change) => update("cls" in change ? { xc: change.cls === guess ? -1 : change.cls } : { xm: change.mode }));
   const [x, picture] = await Promise.all([
-    explainFor(m.name, state.img, cls === guess ? null : cls), pictureURL(state.img),
-    showPatches(el.querySelector("#why-patches"), m.name, convOf(m, layer), state.pf,
-      { weights: convOf(m, layer) === m.layers.find((l) => l.kind === "conv").name })]);
+    explainFor(m.name, state.img, cls === guess ? null : cls), pictureURL(state.img)]);
   await explain.render(el.querySelector("#why-plot"), { res: x, mode: state.xm, picture });
 }
 

@@ -2,8 +2,9 @@
 
     python -m tests.e2e.explain_screenshots [--out docs/screenshots]
 
-Writes explain-<sample>.png (the panel: verdict, Grad-CAM over the picture, a filter's top
-patches) at 1280×720 and step 10 / step 7 at 1024×768.
+Writes explain-<sample>.png (the verdict, the probabilities, Grad-CAM or saliency over the
+picture) and patches-<sample>-<layer>.png (a filter's top patches) at 1280×720, and steps 10
+and 7 at 1024×768.
 """
 
 from __future__ import annotations
@@ -30,24 +31,30 @@ def shoot(out: Path) -> list[Path]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             for name, mode, layer, f in SAMPLES:
-                page.goto(f"{live.url}/?img=sample-{name}&step=10&model=convnet&ctl=0"
-                          f"&xm={mode}&lay={layer}&pf={f}")
+                base = f"{live.url}/?img=sample-{name}&step=10&model=convnet&ctl=0"
+                page.goto(f"{base}&nv=why&xm={mode}")
                 page.wait_for_selector(f"#why-plot[data-mode='{mode}']")
-                page.wait_for_selector(f"#why-patches[data-filter='{f}'] canvas")
                 page.wait_for_timeout(600)
                 path = out / f"explain-{name}.png"
-                page.locator("#net-why").screenshot(path=str(path))
+                page.locator(".net-row").screenshot(path=str(path))
+                written.append(path)
+                page.goto(f"{base}&nv=filter&lay={layer}&pf={f}")
+                page.wait_for_selector(f"#why-patches[data-filter='{f}'] canvas")
+                page.wait_for_timeout(600)
+                path = out / f"patches-{name}-{layer}.png"
+                page.locator(".net-row").screenshot(path=str(path))
                 written.append(path)
             page.close()
             page = browser.new_page(viewport={"width": 1024, "height": 768})
-            for query, file in (("step=10&lay=conv3&pf=5", "explain-step10-1024x768.png"),
-                                ("step=7", "patches-step07-1024x768.png")):
+            for query, file, ready in (
+                    ("step=10&nv=why", "explain-step10-1024x768.png", "#why-plot .heatmaplayer"),
+                    ("step=10&nv=why&mode=class", "explain-step10-classroom-1024x768.png",
+                     "#why-plot .heatmaplayer"),
+                    ("step=7", "patches-step07-1024x768.png", ".why-patches canvas")):
                 page.goto(f"{live.url}/?img=sample-cat&model=convnet&ctl=0&{query}")
                 page.wait_for_selector("body[data-ready]")
-                page.wait_for_selector(".why-patches canvas")
+                page.wait_for_selector(ready)
                 page.wait_for_timeout(600)
-                if "step=10" in query:
-                    page.locator("#net-why").scroll_into_view_if_needed()
                 path = out / file
                 page.screenshot(path=str(path))
                 written.append(path)

@@ -33,7 +33,9 @@ def _verdict(probabilities, classes) -> str:
 
 def test_step_10_overlays_the_apis_grad_cam_and_saliency(page, live_server):
     open_app(page, live_server, "img=sample-car&step=10&model=convnet")
+    page.click(".net-tabs [data-tab='why']")
     page.wait_for_selector("#why-plot[data-mode='gradcam'] .heatmaplayer")
+    assert page.is_hidden("#net-acts") and "nv=why" in page.url
     api = live_server.post_json("/api/models/convnet/explain", {"image_id": "sample-car"})
     mode, z = _overlay(page)
     cam = _typed(api["grad_cam"])
@@ -61,7 +63,7 @@ def test_step_10_overlays_the_apis_grad_cam_and_saliency(page, live_server):
 
 def test_the_verdict_says_when_it_is_not_sure(page, live_server):
     for img, sure in (("sample-checkerboard", False), ("sample-ship", True)):
-        open_app(page, live_server, f"img={img}&step=10&model=convnet")
+        open_app(page, live_server, f"img={img}&step=10&model=convnet&nv=why")
         page.wait_for_selector(".why-verdict:not(:empty)")
         res = live_server.post_json("/api/models/convnet/predict", {"image_id": img})
         text = page.text_content(".why-verdict")
@@ -76,11 +78,12 @@ def test_the_verdict_says_when_it_is_not_sure(page, live_server):
 
 def test_a_clicked_map_shows_its_filters_top_patches(page, live_server):
     open_app(page, live_server, "img=sample-horse&step=10&model=convnet&lay=relu2")
-    page.wait_for_selector("#why-patches[data-filter='0'] canvas")
+    page.wait_for_selector("#net-acts .heatmaplayer image")
     box = page.locator("#net-acts .heatmaplayer image").nth(3).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#why-patches[data-filter='3'][data-layer='conv2'] canvas")
-    assert state(page)["pf"] == 3
+    assert state(page)["pf"] == 3 and state(page)["nv"] == "filter"
+    assert page.is_hidden("#net-acts") and page.is_visible("#why-patches")
     api = live_server.get("/api/models/convnet/top_patches?layer=conv2&filter=3")
     shown = [float(v) for v in page.eval_on_selector_all(
         "#why-patches figure", "els => els.map((e) => e.dataset.activation)")]
