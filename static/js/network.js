@@ -124,15 +124,24 @@ function probabilities(gd, res) {
 export async function render(el) {
   if (!el.querySelector(".network")) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
-      <div class="net-row"><div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
-      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div>
-      <div class="net-why" id="net-why"></div></div>`;
+      <div class="net-row"><div class="net-left"><p class="why-verdict" role="status"></p>
+        <div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div></div>
+      <div class="net-side">${why.TABS}
+        <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div>
+        <div class="net-why" id="net-why" role="tabpanel"></div>
+        <div class="why-patches" id="why-patches" role="tabpanel" aria-live="polite"></div></div></div></div>`;
   }
+  why.tabs(el, (tab) => update({ nv: tab }));
   modelPicker(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0 }));
+  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0, nv: "maps" }));
+  why.verdict(el.querySelector(".why-verdict"), res);
   await probabilities(el.querySelector("#net-probs"), res);
+  if (state.nv !== "maps") {
+    await why.renderSide(el, m, res, chosen()); // why this guess, or the chosen filter's patches
+    return;
+  }
   const a = res.activations.find((x) => x.layer === chosen());
   const acts = el.querySelector("#net-acts");
   if (a && a.shape.length === 3) {
@@ -147,10 +156,7 @@ export async function render(el) {
     const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: a.maps.slice(r * cols, r * cols + cols),
       layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
     await mapsFigure(acts, layers, cols);
-    why.onMapClick(acts, (i) => { // a map's filter → its top patches, brought into view
-      update({ pf: i });
-      el.querySelector("#why-patches")?.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    });
+    why.onMapClick(acts, (i) => update({ pf: i, nv: "filter" })); // a map's filter → its top patches
   } else if (a) {
     const { data } = decode(a.maps);
     await draw(acts, [{ type: "bar", y: Array.from(data), marker: { color: "#31688e" },
@@ -158,7 +164,6 @@ export async function render(el) {
       font: { size: theme().font }, margin: { l: 50, r: 10, t: 50, b: 30 }, dragmode: false,
       paper_bgcolor: "rgba(0,0,0,0)" });
   }
-  await why.renderWhy(el.querySelector("#net-why"), m, res, chosen());
 }
 
 /** Step 5: the first conv and pool layers' maps, in order, with their shapes. */
