@@ -190,16 +190,19 @@ def test_dense_backward_matches_finite_differences():
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 3, 2)])
-def test_batchnorm_backward_matches_finite_differences(shape):
+@pytest.mark.parametrize("train", [True, False])
+def test_batchnorm_backward_matches_finite_differences(shape, train):
+    # train: through the batch statistics; inference (saliency): through running ones
     rng = np.random.default_rng(5)
-    x = rng.standard_normal(shape)
+    x = rng.standard_normal(shape) * 2 + 3  # a mean well away from 0
     C = shape[-1]
     gamma, beta = rng.standard_normal(C), rng.standard_normal(C)
+    mean, var = rng.standard_normal(C), rng.random(C) + 0.5
 
     def fwd(xx, g, bt):
-        return batchnorm_forward(xx, g, bt, np.zeros(C), np.ones(C), train=True)[0]
+        return batchnorm_forward(xx, g, bt, mean.copy(), var.copy(), train=train)[0]
 
-    out, cache = batchnorm_forward(x, gamma, beta, np.zeros(C), np.ones(C), train=True)
+    out, cache = batchnorm_forward(x, gamma, beta, mean.copy(), var.copy(), train=train)
     dout = rng.standard_normal(out.shape)
     dx, dgamma, dbeta = batchnorm_backward(dout, cache)
     np.testing.assert_allclose(dx, numerical_grad(lambda v: fwd(v, gamma, beta), x, dout),
@@ -311,22 +314,66 @@ def test_layer_wrappers_fill_grads():
     np.testing.assert_array_equal(layer.grads["b"], [2, 2, 2])
 
 
+def reference_conv_grads(x, w, dout, stride, padding, dilation):
+    """dx, dw of sum(conv(x, w) * dout) by direct sums over the kernel taps (float64)."""
+    F, kh, kw, C = w.shape
+    _, Ho, Wo, _ = dout.shape
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros(w.shape)
+    for i in range(kh):
+        for j in range(kw):
+            r, c = i * dilation, j * dilation
+            rows = slice(r, r + stride * (Ho - 1) + 1, stride)
+            cols = slice(c, c + stride * (Wo - 1) + 1, stride)
+            dw[:, i, j, :] = np.einsum("nhwf,nhwc->fc", dout, xp[:, rows, cols])
+            dxp[:, rows, cols] += np.einsum("nhwf,fc->nhwc", dout, w[:, i, j, :])
+    H, W = x.shape[1:3]
+    return dxp[:, padding:padding + H, padding:padding + W], dw
+
+
+BLOCK_CASES = [  # (N, H, W, C, F, k, stride, padding, dilation): odd sizes, every path
+    (3, 11, 9, 2, 4, 3, 1, 0, 1),  # few channels: flat planes
+    (3, 11, 9, 3, 4, 3, 1, 2, 2),
+    (2, 10, 13, 3, 5, 5, 1, 2, 1),
+    (3, 11, 9, 5, 4, 3, 1, 1, 1),  # more channels: channels-last blocks
+    (2, 9, 12, 6, 3, 3, 1, 0, 2),
+    (3, 11, 9, 2, 4, 3, 2, 1, 1),  # stride 2: channels-last blocks, col2im
+    (2, 12, 11, 7, 3, 3, 3, 2, 1),
+    (2, 7, 8, 3, 2, 1, 1, 1, 1),   # padding beyond the kernel's reach: col2im
+]
+
+
 @pytest.mark.parametrize("block", [64, 700, 1 << 18])
-def test_blocked_conv2d_equals_one_big_matmul(monkeypatch, block):
-    # tiny blocks force the row-by-row path, middling ones the whole-image path
+@pytest.mark.parametrize("N,H,W,C,F,k,stride,padding,dilation", BLOCK_CASES)
+def test_blocked_conv_forward_and_backward_match_references(monkeypatch, block, N, H, W, C, F,
+                                                            k, stride, padding, dilation):
+    # tiny blocks force row-by-row and slice-by-slice blocks, middling ones whole images
     import cnn_core.conv
 
-    monkeypatch.setattr(cnn_core.conv, "BLOCK_FLOATS", block)
-    monkeypatch.setattr(cnn_core.conv, "ROW_BLOCK_FLOATS", block)
-    monkeypatch.setattr(cnn_core.conv, "PLANE_BLOCK_FLOATS", block)
+    monkeypatch.setattr(cnn_core.conv, "CHUNK_FLOATS", block)
+    monkeypatch.setattr(cnn_core.conv, "MIN_ROWS", 1)
     rng = np.random.default_rng(8)
-    for C in (2, 5):  # few channels: the channels-first planes path; more: channels-last rows
-        x = rng.standard_normal((3, 11, 9, C)).astype(np.float32)
-        w = rng.standard_normal((4, 3, 3, C)).astype(np.float32)
-        b = rng.standard_normal(4).astype(np.float32)
-        for opts in ({}, {"stride": 2, "padding": 1}, {"dilation": 2}):
-            want, _ = conv2d_forward(x, w, b, **opts)
-            np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-6, atol=1e-6)
+    x = rng.standard_normal((N, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((F, k, k, C)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    opts = dict(stride=stride, padding=padding, dilation=dilation)
+    want = reference_conv(x.astype(np.float64), w, b, stride, padding, dilation)
+    np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-5, atol=1e-5)
+    out, cache = conv2d_forward(x, w, b, stride, padding, dilation)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx, dw, db = conv2d_backward(dout, cache)
+    want_dx, want_dw = reference_conv_grads(x.astype(np.float64), w.astype(np.float64),
+                                            dout.astype(np.float64), stride, padding, dilation)
+    assert dx.shape == x.shape and dx.dtype == np.float32 and dw.dtype == np.float32
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(db, dout.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-5)
+    none, dw2, _ = conv2d_backward(dout, cache, need_dx=False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
 
 
 @settings(max_examples=40, deadline=None)
@@ -343,3 +390,30 @@ def test_conv2d_matches_scipy_on_random_shapes(N, H, W, C, F, k, stride, padding
     got = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
     want = reference_conv(x.astype(np.float64), w, b, stride, padding, dilation)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def reference_max_pool_backward(x, dout, size, stride):
+    """Per window, in a plain loop: the gradient goes to the first maximum (np.argmax)."""
+    dx = np.zeros(x.shape)
+    N, Hp, Wp, C = dout.shape
+    for n in range(N):
+        for r in range(Hp):
+            for c in range(Wp):
+                for ch in range(C):
+                    win = x[n, r * stride:r * stride + size, c * stride:c * stride + size, ch]
+                    i, j = np.unravel_index(np.argmax(win), win.shape)
+                    dx[n, r * stride + i, c * stride + j, ch] += dout[n, r, c, ch]
+    return dx
+
+
+@pytest.mark.parametrize("H,W,size,stride", [(8, 8, 2, 2), (7, 9, 2, 2), (9, 10, 3, 3),
+                                             (6, 7, 1, 1), (8, 7, 3, 2), (8, 9, 2, 3)])
+def test_max_pool_backward_with_ties_matches_first_argmax(H, W, size, stride):
+    # ReLU'd small integers: most windows hold ties (all-zero ones above all)
+    rng = np.random.default_rng(11)
+    x = np.maximum(rng.integers(-3, 3, (3, H, W, 4)), 0).astype(np.float32)
+    out, cache = max_pool_forward(x, size, stride)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = max_pool_backward(dout, cache)
+    assert dx.dtype == np.float32 and dx.shape == x.shape
+    np.testing.assert_allclose(dx, reference_max_pool_backward(x, dout, size, stride), atol=1e-6)
