@@ -63,36 +63,3 @@ export async function loadCatalog() {
   catalog = { samples: samples.samples, presets: presets.presets, models: models.models };
   return catalog;
 }
-
-/** One output position's dot product, computed here from the same float32 numbers as the
- * engine's conv_step (products rounded to float32, sums in float64), so it equals
- * POST /api/conv/step. pos = row·Wo + col. */
-export function stepAt(d, fi, pos) {
-  const { stride, padding, dilation, output } = d.geometry;
-  const Wo = output[1];
-  const row = Math.floor(pos / Wo), col = pos % Wo;
-  const f = d.filters[fi];
-  const k = f.k, S = d.S;
-  const top = row * stride - padding, left = col * stride - padding;
-  const n = k * k * 3;
-  const patch = new Float32Array(n), products = new Float32Array(n);
-  const sums = [0, 0, 0];
-  for (let i = 0; i < k; i++) {
-    const r = top + i * dilation;
-    for (let j = 0; j < k; j++) {
-      const c = left + j * dilation;
-      const inside = r >= 0 && r < S && c >= 0 && c < S;
-      for (let ch = 0; ch < 3; ch++) {
-        const at = (i * k + j) * 3 + ch;
-        const p = inside ? d.x[(r * S + c) * 3 + ch] : 0;
-        patch[at] = p;
-        products[at] = Math.fround(f.w[at] * p);
-        sums[ch] += products[at];
-      }
-    }
-  }
-  const channelSums = sums.map(Math.fround);
-  const value = Math.fround(sums[0] + sums[1] + sums[2] + Math.fround(f.bias));
-  return { row, col, top, left, k, dilation, patch, weights: f.w, products, channelSums,
-    bias: Math.fround(f.bias), value };
-}

@@ -10,7 +10,7 @@ import { context, renderText, STEPS } from "./lesson.js";
 import * as network from "./network.js";
 import * as params from "./params.js";
 import * as pooling from "./pooling.js";
-import { readUrl, state, subscribe, update } from "./state.js";
+import { followHistory, readUrl, state, subscribe, update } from "./state.js";
 import * as stepper from "./stepper.js";
 import * as training from "./training.js";
 import * as volume from "./volume.js";
@@ -137,11 +137,12 @@ function viewKey(e) {
 }
 
 subscribe((changed) => {
-  if (changed.has("mode")) classroom.apply();
+  if (changed.has("step")) for (const v of Object.values(VIEWS)) v.stop?.(); // Back, a link…
+  if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
       changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay")) {
     refreshSoon();
-  } else if (changed.has("pos") && viewName() === "stepper") stepper.show();
+  } else if ((changed.has("pos") || changed.has("whole")) && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();
   else if (changed.has("ep") && viewName() === "training") {
     training.render(section("training")).catch(showError);
@@ -154,6 +155,7 @@ subscribe((changed) => {
 
 async function start() {
   readUrl();
+  followHistory();
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
   input.init(showError);

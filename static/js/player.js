@@ -98,7 +98,8 @@ export function makePlayer(opts) {
   fwd.addEventListener("click", () => step(1));
   play.addEventListener("click", toggle);
   speed.addEventListener("change", () => opts.setSpeed(Number(speed.value)));
-  scrub.addEventListener("input", () => { stop(); go(Number(scrub.value)); });
+  // Read the scrubber before stop(): stop() syncs the scrubber back to the current position.
+  scrub.addEventListener("input", () => { const to = Number(scrub.value); stop(); go(to); });
 
   return { el, sync, toggle, step, stop, first: () => { stop(); go(0); },
     last: () => { stop(); go(count() - 1); }, playing: () => raf !== 0 };

@@ -87,14 +87,6 @@ export function picture(source, name = "picture") {
     hovertemplate: "row %{y}, col %{x}<extra></extra>" };
 }
 
-/** A rectangle shape around cells [r0..r1] × [c0..c1]. */
-export function cellRect(r0, c0, r1, c1, { color, width, fill = "rgba(0,0,0,0)", dash } = {}) {
-  const t = theme();
-  return { type: "rect", xref: "x", yref: "y", x0: c0 - 0.5, x1: c1 + 0.5, y0: r0 - 0.5,
-    y1: r1 + 0.5, line: { color: color || t.accent, width: width ?? t.line, dash },
-    fillcolor: fill, layer: "above" };
-}
-
 /** Draw (or cheaply redraw) a figure. */
 export function draw(el, data, layout) {
   return Plotly.react(el, data, layout, CONFIG);
@@ -103,8 +95,4 @@ export function draw(el, data, layout) {
 /** What a drawn figure depends on besides its data: the mode and the window's size. */
 export function layoutKey() {
   return `${document.body.className}|${innerWidth}x${innerHeight}`;
-}
-
-export function fmt(v) {
-  return Number.isFinite(v) ? v.toFixed(2).replace("-0.00", "0.00") : "–";
 }

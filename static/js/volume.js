@@ -1,7 +1,8 @@
 // Step 1: the picture as a volume: the picture itself and its three channels, each an S×S
 // grid of numbers in [0, 1] (Viridis, fixed range 0..1: the same colour means the same value).
+import { fmt } from "./arith.js";
 import { paint } from "./colors.js";
-import { draw, fmt, heatmap, layoutKey, mapLayout, picture, pictureUrl } from "./plots.js";
+import { draw, heatmap, layoutKey, mapLayout, picture, pictureUrl } from "./plots.js";
 
 const NAMES = ["Red", "Green", "Blue"];
 const N = 5; // the numbers shown: an N×N corner of each channel around the chosen pixel

@@ -20,9 +20,15 @@ BASE = "img=sample-car&size=32&f=sobel_x,red"
 
 
 def shown(v: float) -> str:
-    """How the page prints a number: 2 decimals, halves away from zero (JS toFixed)."""
+    """How the page prints a number: 2 decimals, halves away from zero (JS toFixed), a true
+    minus sign."""
     s = str(Decimal(v).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return "0.00" if s == "-0.00" else s
+    return "0.00" if s == "-0.00" else s.replace("-", "−")
+
+
+def cents(text: str) -> int:
+    """A printed number ("−0.03") in hundredths."""
+    return round(float(text.replace("−", "-")) * 100)
 
 
 def wait_url(page, fragment: str) -> None:
@@ -49,18 +55,29 @@ def png_bytes(color: tuple[int, int, int]) -> bytes:
 
 
 def assert_step_matches_api(page, live, body: dict, row: int, col: int) -> None:
-    """Every number of the step-through equals POST /api/conv/step at (row, col)."""
+    """Every number of the step-through is POST /api/conv/step's at (row, col), to the
+    hundredth, and the printed numbers add up: each channel's printed products to its printed
+    sum, the printed sums and bias to the printed value (the value correctly rounded)."""
     ref = live.post_json("/api/conv/step", {**body, "row": row, "col": col})
     k = len(ref["patch"])
+    value = page.text_content("#step-value")
+    assert value == shown(ref["value"])
+    sums = []
     for ch in range(3):
         patch = [shown(ref["patch"][i // k][i % k][ch]) for i in range(k * k)]
-        products = [shown(ref["products"][i // k][i % k][ch]) for i in range(k * k)]
         weights = [shown(ref["weights"][i // k][i % k][ch]) for i in range(k * k)]
         assert texts(page, f'[data-grid="patch-{ch}"] span') == patch
-        assert texts(page, f'[data-grid="products-{ch}"] span') == products
         assert texts(page, f'[data-grid="weights-{ch}"] span') == weights
-        assert page.text_content(f'[data-testid="sum-{ch}"]') == shown(ref["channel_sums"][ch])
-    assert page.text_content("#step-value") == shown(ref["value"])
+        products = [cents(t) for t in texts(page, f'[data-grid="products-{ch}"] span')]
+        for got, i in zip(products, range(k * k), strict=True):
+            assert abs(got - ref["products"][i // k][i % k][ch] * 100) < 1 + 1e-6
+        total = cents(page.text_content(f'[data-testid="sum-{ch}"]'))
+        assert abs(total - ref["channel_sums"][ch] * 100) < 1 + 1e-6
+        assert sum(products) == total
+        sums.append(total)
+    bias = round(ref["bias"] * 100)
+    assert sum(sums) + bias == cents(value)
+    assert "+ -" not in page.text_content(".math-total")
 
 
 def test_page_loads_with_no_console_errors_and_nothing_from_outside(page, live_server):

@@ -1,0 +1,157 @@
+"""Issue 9 in real Chromium: the scrubber moves the window, the clicker's keys always drive the
+lesson (after a click on a button or the scrubber too), Back goes to the previous step."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import open_app, state
+
+BASE = "img=sample-car&size=32&f=sobel_x,red"
+
+
+def test_the_scrubber_moves_the_window(page, live_server):
+    open_app(page, live_server, f"{BASE}&step=2&pos=0")
+    page.wait_for_selector(".player .scrubber")
+    # Setting its value (as a drag does) moves the window there.
+    page.eval_on_selector(".player .scrubber", "el => { el.value = 100; "
+                          "el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function("() => window.convscope.state.pos === 100")
+    assert page.text_content(".player .where").startswith("row 3, col 16 · 101 of 784")
+    # A click on the scrubber's track: the middle of 784 positions.
+    box = page.locator(".player .scrubber").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => Math.abs(window.convscope.state.pos - 392) < 40")
+    assert page.errors == []
+
+
+def test_the_pooling_scrubber_moves_the_window(page, live_server):
+    open_app(page, live_server, f"{BASE}&step=9&pp=0")
+    page.wait_for_selector(".player .scrubber")
+    page.eval_on_selector(".player .scrubber", "el => { el.value = 20; "
+                          "el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function("() => window.convscope.state.pp === 20")
+
+
+def test_clicker_keys_drive_the_lesson_after_a_click_on_a_button(page, live_server):
+    open_app(page, live_server, f"{BASE}&step=2&pos=0&speed=60")
+    page.wait_for_selector(".player .scrubber")
+    page.click(".player button[aria-label^='Step forward']")
+    page.wait_for_function("() => window.convscope.state.pos === 1")
+    page.keyboard.press(" ")  # plays; it does not press "step forward" again
+    page.wait_for_function("() => document.querySelector('.player .play')"
+                           ".getAttribute('aria-pressed') === 'true'")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.querySelector('.player .play')"
+                           ".getAttribute('aria-pressed') === 'false'")
+    pos = state(page)["pos"]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => window.convscope.state.pos === {pos + 1}")
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => window.convscope.state.step === 3")
+    assert page.errors == []
+
+
+def test_clicker_keys_drive_the_lesson_after_touching_the_scrubber(page, live_server):
+    open_app(page, live_server, f"{BASE}&step=2&pos=0")
+    page.wait_for_selector(".player .scrubber")
+    box = page.locator(".player .scrubber").bounding_box()
+    page.mouse.click(box["x"] + 5, box["y"] + box["height"] / 2)
+    page.focus(".player .scrubber")  # even while the scrubber keeps the focus
+    pos = state(page)["pos"]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => window.convscope.state.pos === {pos + 1}")
+    page.keyboard.press("ArrowDown")  # one row down, not one position
+    page.wait_for_function(f"() => window.convscope.state.pos === {pos + 1 + 28}")
+    page.focus(".player .scrubber")
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => window.convscope.state.step === 3")
+    page.focus(".player .scrubber")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.querySelector('.player .play')"
+                           ".getAttribute('aria-pressed') === 'true'")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.querySelector('.player .play')"
+                           ".getAttribute('aria-pressed') === 'false'")
+    page.focus("#s-input")  # an explorer slider keeps its arrows…
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.convscope.state.s === 2")
+    page.keyboard.press("PageUp")  # …but not the clicker's page keys
+    page.wait_for_function("() => window.convscope.state.step === 2")
+    page.keyboard.press("b")  # a clicker's blank key: black screen, and back
+    assert page.is_visible("#blank")
+    page.keyboard.press("b")
+    assert page.is_hidden("#blank")
+    assert page.errors == []
+
+
+def test_back_goes_to_the_previous_step(page, live_server):
+    open_app(page, live_server, f"{BASE}&step=1")
+    page.focus("main")
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => location.search.includes('step=2')")
+    page.wait_for_selector("[data-view=stepper]:not([hidden]) #step-value")
+    page.keyboard.press("ArrowRight")  # moves the window: no new history entry
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => location.search.includes('step=3')")
+    page.go_back()
+    page.wait_for_function("() => window.convscope.state.step === 2")
+    assert page.text_content("#step-title").startswith("A filter slides over it")
+    page.wait_for_selector("[data-view=stepper]:not([hidden])")
+    assert state(page)["pos"] == 1
+    page.go_back()
+    page.wait_for_function("() => window.convscope.state.step === 1")
+    page.wait_for_selector("[data-view=volume]:not([hidden])")
+    page.go_forward()
+    page.wait_for_function("() => window.convscope.state.step === 2")
+    assert page.url.startswith(live_server.url)
+    assert page.errors == []
+
+
+def ints(page, selector: str) -> list[int]:
+    return [int(t.replace("−", "-")) for t in
+            page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")]
+
+
+def test_numbers_add_up_at_many_positions(page, live_server):
+    """Sobel's weights (±0.08…) to 2 decimals: the printed terms still add up everywhere."""
+    from tests.e2e.test_frontend import assert_step_matches_api, conv_body
+    open_app(page, live_server, f"{BASE}&step=2")
+    page.wait_for_selector("#step-value")
+    for pos in range(0, 784, 37):
+        page.evaluate("p => window.convscope.update({pos: p})", pos)
+        assert_step_matches_api(page, live_server, conv_body(filter=0), *divmod(pos, 28))
+    assert page.errors == []
+
+
+def test_whole_numbers_are_exact(page, live_server):
+    """Pixels 0..255 and Sobel's whole-number weights: every printed number is an exact
+    integer, products = pixel × weight, sums = their sums; the map's value follows."""
+    import numpy as np
+
+    from tests.e2e.test_frontend import conv_body, shown
+    open_app(page, live_server, f"{BASE}&step=2&whole=1&pos=100")
+    page.wait_for_selector("#step-value")
+    assert page.is_checked("#st-whole")
+    ref = live_server.post_json("/api/conv/step", {**conv_body(filter=0), "row": 3, "col": 16})
+    w = np.array(ref["weights"])  # 5×5×3: the smoothed Sobel, multiples of 1/144
+    unit = np.abs(w[w != 0]).min()
+    whole = np.rint(w / unit).astype(int)
+    assert np.allclose(whole * unit, w, atol=1e-6)
+    pixels = np.rint(np.array(ref["patch"]) * 255).astype(int)
+    total = 0
+    for ch in range(3):
+        assert ints(page, f'[data-grid="patch-{ch}"] span') == pixels[..., ch].ravel().tolist()
+        assert ints(page, f'[data-grid="weights-{ch}"] span') == whole[..., ch].ravel().tolist()
+        products = (pixels[..., ch] * whole[..., ch]).ravel().tolist()
+        assert ints(page, f'[data-grid="products-{ch}"] span') == products
+        assert ints(page, f'[data-testid="sum-{ch}"]') == [sum(products)]
+        total += sum(products)
+    line = page.text_content(".math-total")
+    per = round(255 / unit)
+    assert f"= {total:d}".replace("-", "−") in line and f"÷ {per:,}" in line
+    assert page.text_content("#step-value") == shown(ref["value"])
+    assert abs(total / per + ref["bias"] - ref["value"]) < 1e-5
+    # A learned filter has no whole-number form: the box is off and greyed.
+    page.evaluate("() => window.convscope.update({f: ['lenet.conv1.0']})")
+    page.wait_for_function("() => document.querySelector('#st-whole').disabled")
+    assert "." in page.text_content("#step-value")
+    assert page.errors == []
