@@ -10,7 +10,9 @@ from flask import Flask, Response
 from flask_compress import Compress
 from flask_openapi3 import Info, OpenAPI
 
-from app import config, problems
+from app import budget, config, problems
+from app.live import Classes
+from app.live_store import make_class_store
 from app.pictures import Pictures
 from app.store import make_store
 
@@ -38,6 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
                   validation_error_status=422, validation_error_model=problems.ProblemDetails,
                   validation_error_callback=problems.validation_problem)
     app.config.from_mapping(config.from_environment())
+    # Cheap compression levels: the big JSON is mostly base64 of float32 maps, which gzip's
+    # default level (6) takes 10 s of CPU to shrink barely more than level 1 (docs/serving.md).
+    app.config["COMPRESS_LEVEL"] = 1
+    app.config["COMPRESS_BR_LEVEL"] = 1
     app.config["COMPRESS_MIMETYPES"] = ["application/json", "application/problem+json",
                                         "text/csv", "text/html", "text/css",
                                         "text/javascript", "application/javascript"]
@@ -47,15 +53,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"])
     app.extensions["store"] = store
     app.extensions["pictures"] = Pictures(store)
+    app.extensions["classes"] = Classes(
+        make_class_store(app.config["STORE"], app.config["DATA_DIR"],
+                         app.config["CLASS_IDLE_HOURS"] * 3600),
+        app.config["CLASS_MAX_FOLLOWERS"])
 
     problems.register(app)
+    budget.register(app)
     app.after_request(_security_headers)
     Compress(app)
 
     from app import pages
-    from app.api import conv, exports, health, images, models, presets
+    from app.api import classes, conv, exports, health, images, models, presets
 
-    for module in (health, images, presets, conv, exports, models):
+    for module in (health, images, presets, conv, exports, models, classes):
         app.register_api(module.bp)
     app.register_blueprint(pages.bp)
     app.add_url_rule("/api/openapi.json", "openapi", lambda: app.api_doc)

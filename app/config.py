@@ -24,4 +24,31 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("CONVSCOPE_MAX_UPLOAD_MB", "20")) * 1_000_000,
         "MAX_IMAGE_PIXELS": int(env.get("CONVSCOPE_MAX_IMAGE_MP", "50")) * 1_000_000,
         "MODELS_DIR": env.get("CONVSCOPE_MODELS_DIR") or None,
+        # live classes (app/live.py): idle lifetime, students per class, per-address limits
+        "CLASS_IDLE_HOURS": float(env.get("CONVSCOPE_CLASS_IDLE_HOURS", "3")),
+        "CLASS_MAX_FOLLOWERS": int(env.get("CONVSCOPE_CLASS_MAX_FOLLOWERS", "100")),
+        "CLASS_JOINS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_JOINS_PER_MINUTE", "120")),
+        "CLASS_ANSWERS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_ANSWERS_PER_MINUTE", "600")),
+        "CLASS_MISSES_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_MISSES_PER_MINUTE", "20")),
+        # the address students type or scan (the teacher's page may be on localhost)
+        "PUBLIC_URL": env.get("CONVSCOPE_PUBLIC_URL") or None,
+        **budget_from_environment(env),
+    }
+
+
+def budget_from_environment(env: dict[str, str]) -> dict:
+    """The per-request budget (docs/serving.md, "Limits"): what one request may cost."""
+    return {
+        # /api/conv's numbers (maps + relu + pooled): 4 M float32 ≈ 22 MB of JSON
+        "MAX_CONV_VALUES": int(env.get("CONVSCOPE_MAX_CONV_VALUES", "4000000")),
+        # a GIF's frames × frame pixels: the page's 120 frames at size 512 are 64
+        "GIF_MAX_MEGAPIXELS": int(env.get("CONVSCOPE_GIF_MAX_MEGAPIXELS", "100")),
+        # an upload's decoded pixels in memory (bytes per pixel × pixels, before converting)
+        "MAX_DECODED_BYTES": int(env.get("CONVSCOPE_MAX_DECODED_MB", "200")) * 1_000_000,
+        # heavy jobs (GIFs, big layers, big uploads) running at once on this machine
+        "HEAVY_SLOTS": int(env.get("CONVSCOPE_HEAVY_SLOTS") or max(1, (os.cpu_count() or 2) // 2)),
+        "HEAVY_WAIT": float(env.get("CONVSCOPE_HEAVY_WAIT", "1")),  # for a slot, then 503
+        "HEAVY_SECONDS": float(env.get("CONVSCOPE_HEAVY_SECONDS", "10")),  # then 503
+        # the slots' lock files (one folder per machine); default DATA_DIR/locks
+        "HEAVY_LOCK_DIR": env.get("CONVSCOPE_LOCK_DIR") or None,
     }

@@ -4,12 +4,19 @@ decode_upload(bytes) -> Upload: an RGB square (the centre crop, at most STORE_SI
 plus the original format and size. Every failure is an ImageError with an HTTP status and a
 sentence a user understands: 400 empty or damaged, 413 too large, 415 not a picture.
 working_array(img, S) -> (S, S, 3) float32 in [0, 1]: the picture the lesson computes on.
+
+Memory is bounded before decoding: decoded_bytes() (pixels × the bytes each pixel takes in
+memory, ×2 for WebP, which libwebp decodes into its own buffer first) must stay under the
+caller's max_decoded_bytes, else 413; 16-bit and float pictures are shrunk in their own mode
+before they become 8-bit, never copied whole into float64.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,9 +107,34 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
+# Bytes a pixel of each mode takes in Pillow's memory (multi-band modes are 4 bytes a pixel).
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+
+
+def decoded_bytes(img: Image.Image) -> int:
+    """The memory the decoded picture will take, known from its header (opened, not loaded)."""
+    w, h = img.size
+    factor = 2 if img.format == "WEBP" else 1  # libwebp's buffer, then Pillow's copy
+    return w * h * _BYTES_PER_PIXEL.get(img.mode, 4) * factor
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f}" if n >= 10_000_000 else f"{n / 1e6:.2g}"
+
+
+def _too_much_memory(img: Image.Image, max_bytes: int) -> ImageError:
+    w, h = img.size
+    return ImageError(413, "Picture too large",
+                      f"This picture ({w:,} × {h:,} pixels, {img.mode}) would take "
+                      f"{_mb(decoded_bytes(img))} MB of memory to open; we open pictures "
+                      f"of up to {_mb(max_bytes)} MB. Please try a smaller copy of it, "
+                      "or save it as an 8-bit PNG or a JPEG.")
+
+
 def _grey_to_8bit(img: Image.Image) -> Image.Image:
     """16-bit, 32-bit and float grey (I;16*, I, F) → L, mapping the value range to 0..255."""
     a = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    # (float64 is fine here: decode_upload shrinks big pictures to STORE_SIDE first)
     lo, hi = float(a.min()), float(a.max())
     if img.mode.startswith("I;16") or (img.mode == "I" and lo >= 0 and 255 < hi <= 65535):
         a = a / 257.0  # 16-bit samples: 65535 → 255
@@ -131,8 +163,13 @@ def _square_box(w: int, h: int) -> tuple[int, int, int, int]:
     return left, top, left + s, top + s
 
 
-def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> Upload:
-    """Uploaded bytes → Upload, or ImageError (never another exception)."""
+def decode_upload(data: bytes, *, max_pixels: int = 50_000_000,
+                  max_decoded_bytes: int = 200_000_000,
+                  slot: Callable[[int], AbstractContextManager] | None = None) -> Upload:
+    """Uploaded bytes → Upload, or ImageError (never another exception).
+
+    slot(decoded bytes), if given, is entered around the decoding: the caller's way to make
+    big pictures wait for a heavy-job slot."""
     if not data:
         raise ImageError(400, "Empty file", "The file is empty: please choose a picture.")
     img = _open(data, max_pixels)
@@ -143,6 +180,23 @@ def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> Upload:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale, still ≥ STORE_SIDE a side: a 12 MP
             # photo then decodes at 1000×750, 16× less work.
             img.draft("RGB", (STORE_SIDE, STORE_SIDE))
+    except Exception:
+        raise _damaged() from None
+    cost = decoded_bytes(img)
+    if cost > max_decoded_bytes:  # known from the header: refused before decoding
+        raise _too_much_memory(img, max_decoded_bytes)
+    with (slot or _no_slot)(cost):
+        return _decode(img, fmt, width, height)
+
+
+@contextmanager
+def _no_slot(cost: int) -> Iterator[None]:
+    yield
+
+
+def _decode(img: Image.Image, fmt: str, width: int, height: int) -> Upload:
+    """The opened picture → an Upload: decode, turn upright, crop to a square, shrink."""
+    try:
         img.load()  # decode everything now: a truncated file fails here (LOAD_TRUNCATED_IMAGES)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
         raise ImageError(413, "Picture too large",
@@ -159,17 +213,20 @@ def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> Upload:
         width, height = height, width
     box = _square_box(*upright.size)
     if box[2] - box[0] > STORE_SIDE:
-        if upright.mode not in ("RGB", "RGBA", "L", "LA") or "transparency" in upright.info:
-            # palette, 16-bit, CMYK, a transparent colour...: to RGB first (a palette
-            # picture would resize by NEAREST, a transparent colour would blur away)
+        if upright.mode in ("P", "PA", "1") or "transparency" in upright.info:
+            # palette or a transparent colour: to RGB first (a palette picture would resize
+            # by NEAREST, a transparent colour would blur away). 16-bit, 32-bit, float and
+            # CMYK shrink in their own mode first: converting them whole costs far more.
             upright = _rgb(upright)
         # Shrink before compositing over white: a big RGBA photo never exists as four full
         # copies. LANCZOS (after a box reduction: reducing_gap) gives a sharp, alias-free
         # stored copy; Pillow premultiplies alpha while resizing.
+        # (Pillow's box reduction has no 16-bit mode: those take LANCZOS alone)
+        gap = None if upright.mode.startswith("I;16") else 3.0
         upright = upright.resize((STORE_SIDE, STORE_SIDE), Image.Resampling.LANCZOS, box=box,
-                                 reducing_gap=3.0)
+                                 reducing_gap=gap)
         box = (0, 0, STORE_SIDE, STORE_SIDE)
-    square = _rgb(upright).crop(box)
+    square = _rgb(upright.crop(box))  # crop first: a long strip is never converted whole
     return Upload(image=square, format=fmt, width=width, height=height)
 
 

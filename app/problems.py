@@ -11,9 +11,9 @@ from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
-SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed",
-         413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
-         503: "store-unavailable"}
+SLUGS = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+         409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
+         429: "too-many-requests", 503: "store-unavailable"}
 
 
 class ProblemDetails(BaseModel):
@@ -28,9 +28,10 @@ class ProblemDetails(BaseModel):
 
 class ApiError(Exception):
     def __init__(self, status: int, title: str, detail: str, *, field: str | None = None,
-                 slug: str | None = None):
+                 slug: str | None = None, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status, self.title, self.detail, self.field = status, title, detail, field
+        self.headers = headers or {}  # e.g. Retry-After on a 503
         self.type = f"/problems/{slug or SLUGS.get(status, 'error')}"
 
 
@@ -38,7 +39,8 @@ def problem_response(p: ApiError) -> Response:
     body = {"type": p.type, "title": p.title, "status": p.status, "detail": p.detail}
     if p.field:
         body["field"] = p.field
-    return Response(json.dumps(body), status=p.status, mimetype="application/problem+json")
+    return Response(json.dumps(body), status=p.status, mimetype="application/problem+json",
+                    headers=p.headers)
 
 
 def _field(loc: tuple) -> str:

@@ -93,13 +93,26 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy of (N, K) logits against integer labels y (N,) → (loss, dlogits)."""
-    N = logits.shape[0]
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray,
+                          smoothing: float = 0.0) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of (N, K) logits against integer labels y (N,) → (loss, dlogits).
+
+    With label smoothing ε the target is q = (1 − ε)·onehot(y) + ε/K instead of onehot(y):
+    loss = −Σ_k q_k log p_k, and dloss/dlogits = (p − q)/N.
+    """
+    N, K = logits.shape
     p = softmax(logits)
-    loss = -np.log(np.maximum(p[np.arange(N), y], 1e-12)).mean()
+    logp_y = np.log(np.maximum(p[np.arange(N), y], 1e-12))
+    if smoothing:
+        z = logits - logits.max(axis=1, keepdims=True)
+        logp_mean = (z - np.log(np.exp(z).sum(axis=1, keepdims=True))).mean(axis=1)
+        loss = -((1 - smoothing) * logp_y + smoothing * logp_mean).mean()
+    else:
+        loss = -logp_y.mean()
     dlogits = p
-    dlogits[np.arange(N), y] -= 1
+    if smoothing:
+        dlogits -= smoothing / K
+    dlogits[np.arange(N), y] -= 1 - smoothing
     return float(loss), dlogits / N
 
 

@@ -41,8 +41,9 @@ ARCHITECTURES: dict[str, list[dict]] = {
         {"name": "relu4", "kind": "relu"},
         {"name": "fc3", "kind": "fc", "units": 10},
     ],
-    # The default for predictions: 5×5×3 first layer with 32 filters, then 3×3 blocks.
-    "convnet": [
+    # The convnet shipped until issue 12 (83.7 % validation): 5×5×3 conv1 with 32 filters,
+    # then three 3×3 convs. Kept so its file can be rebuilt and compared.
+    "convnet-v1": [
         {"name": "conv1", "kind": "conv", "filters": 32, "size": 5, "padding": 2},
         {"name": "bn1", "kind": "batchnorm"},
         {"name": "relu1", "kind": "relu"},
@@ -60,6 +61,28 @@ ARCHITECTURES: dict[str, list[dict]] = {
         {"name": "pool3", "kind": "pool", "op": "max", "size": 2},
         {"name": "flatten", "kind": "flatten"},
         {"name": "fc1", "kind": "fc", "units": 10},
+    ],
+    # The default for predictions (issue 12): the 5×5×3 conv1 the lesson draws, then three
+    # stages of (conv 3×3 → pool → BN → ReLU → conv 3×3 → BN → ReLU), 64/128/256 channels,
+    # a global average pool and one FC layer: 32² → 16² → 8² → 4² → 256 → 10.
+    "convnet": [
+        {"name": "conv1", "kind": "conv", "filters": 32, "size": 5, "padding": 2},
+        {"name": "bn1", "kind": "batchnorm"},
+        {"name": "relu1", "kind": "relu"},
+        *[layer
+          for i, c in enumerate((64, 128, 256), start=2)
+          for layer in (
+              {"name": f"conv{i}a", "kind": "conv", "filters": c, "size": 3, "padding": 1},
+              {"name": f"pool{i}", "kind": "pool", "op": "max", "size": 2},
+              {"name": f"bn{i}a", "kind": "batchnorm"},
+              {"name": f"relu{i}a", "kind": "relu"},
+              {"name": f"conv{i}b", "kind": "conv", "filters": c, "size": 3, "padding": 1},
+              {"name": f"bn{i}b", "kind": "batchnorm"},
+              {"name": f"relu{i}b", "kind": "relu"},
+          )],
+        {"name": "gap", "kind": "pool", "op": "avg", "size": 4},
+        {"name": "flatten", "kind": "flatten"},
+        {"name": "fc", "kind": "fc", "units": 10},
     ],
 }
 
@@ -135,6 +158,23 @@ class Model:
                            f"available: {self.epochs_available(layer)}")
         return snaps[epoch].astype(np.float32)
 
+    def filter_bias(self, layer: str = "conv1", epoch: int | None = None) -> np.ndarray:
+        """Biases (F,) paired with filters(layer, epoch): the same epoch's, never the final's.
+
+        Epoch 0 is the initialization, whose biases are zero. Files trained before biases
+        were recorded beside the snapshots ("history.<layer>.b") give zeros for every epoch.
+        """
+        if epoch is None:
+            found = [lay for lay in self.layers if lay.name == layer and lay.kind == "conv"]
+            if not found:
+                raise KeyError(f"{self.name} has no conv layer {layer!r}")
+            return found[0].params["b"]
+        bank = self.filters(layer, epoch)
+        recorded = self.snapshots.get(f"{layer}.b")
+        if recorded is None or epoch >= len(recorded):
+            return np.zeros(len(bank), np.float32)
+        return recorded[epoch].astype(np.float32)
+
     def epochs_available(self, layer: str = "conv1") -> list[int]:
         return list(range(len(self.snapshots.get(layer, []))))
 
@@ -162,41 +202,69 @@ class Model:
                     store[key] = saved.astype(np.float32)
         self.snapshots = {k.split(".", 1)[1]: arrays[k] for k in arrays if k.startswith("history.")}
 
-    def save(self, directory: str | os.PathLike) -> Path:
-        """Write NAME.json and NAME.npz into directory, each atomically; return the .npz path."""
+    def save(self, directory: str | os.PathLike, dtype=None) -> Path:
+        """Write NAME.json and NAME.npz into directory, each atomically; return the .npz path.
+
+        Each file is written to a temporary file in the same directory, then renamed over
+        the old one (os.replace), so a failure part-way leaves the old file whole. dtype
+        (e.g. np.float16) stores the weights smaller; load_state reads them as float32.
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         arrays = self.state()
+        if dtype is not None:
+            arrays = {k: v.astype(dtype) for k, v in arrays.items()}
         arrays.update({f"history.{k}": v for k, v in self.snapshots.items()})
         npz = directory / f"{self.name}.npz"
-        tmp = directory / f".{self.name}.npz.tmp"
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, npz)
-        tmp = directory / f".{self.name}.json.tmp"
-        tmp.write_text(json.dumps(self.config(), indent=1))
-        os.replace(tmp, directory / f"{self.name}.json")
+        _write_atomically(npz, lambda f: np.savez_compressed(f, **arrays))
+        text = json.dumps(self.config(), indent=1).encode()
+        _write_atomically(directory / f"{self.name}.json", lambda f: f.write(text))
         return npz
 
 
-def fold_batchnorm(model: Model) -> Model:
-    """The same function without batchnorm layers: each folded into the conv or fc before it.
+def _write_atomically(path: Path, write) -> None:
+    """Call write(binary file) on a temporary file beside path, then rename it over path."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
-    At inference batchnorm is an affine map per channel, y = γ·(z − μ)/σ + β with the
-    running μ, σ, so it merges into the previous layer's weights and bias:
-    w' = w·γ/σ, b' = (b − μ)·γ/σ + β. The lesson's CONV → RELU → POOL is then literally
-    what runs, and one elementwise pass per block is saved.
+
+def fold_batchnorm(model: Model) -> Model:
+    """The same function with each batchnorm folded into the conv or fc before it.
+
+    At inference batchnorm is an affine map per channel, y = s·z + t with s = γ/σ and
+    t = β − μ·s (running μ, σ), so it merges into the previous layer's weights and bias:
+    w' = w·s, b' = b·s + t. The lesson's CONV → RELU → POOL is then literally what runs,
+    and one elementwise pass per block is saved. A pool between the conv and the
+    batchnorm (conv → pool → BN) is no obstacle when it commutes with the affine map:
+    an average pool always does; a max pool does for a channel whose s ≥ 0
+    (max(s·z) = s·max(z)), not for s < 0 (it would pick the minimum). A batchnorm after
+    a max pool with some s < 0 is kept as a layer, so the result stays exact.
     """
     configs, arrays = [], {}
     for layer in model.layers:
         if layer.kind != "batchnorm":
             configs.append(layer.config())
             arrays.update({f"{layer.name}.{k}": v for k, v in layer.params.items()})
+            arrays.update({f"{layer.name}.{k}": v for k, v in layer.buffers.items()})
             continue
-        prev = configs[-1]["name"] if configs else None
-        if prev is None or configs[-1]["kind"] not in ("conv", "fc"):
+        j = len(configs) - 1
+        while j >= 0 and configs[j]["kind"] == "pool":
+            j -= 1
+        if j < 0 or configs[j]["kind"] not in ("conv", "fc"):
             raise ValueError(f"{layer.name} does not follow a conv or fc layer; cannot fold it")
         scale = layer.params["gamma"] / np.sqrt(layer.buffers["running_var"] + 1e-5)
+        through_max = any(c.get("op") == "max" for c in configs[j + 1:])
+        if through_max and (scale < 0).any():
+            configs.append(layer.config())  # max-pool does not commute with a flip of sign
+            arrays.update({f"{layer.name}.{k}": v
+                           for k, v in {**layer.params, **layer.buffers}.items()})
+            continue
+        prev = configs[j]["name"]
         w, b = arrays[f"{prev}.w"], arrays[f"{prev}.b"]
         # conv w is (F, kh, kw, C): scale along F; fc w is (D, M): scale along M
         arrays[f"{prev}.w"] = (w * (scale[:, None, None, None] if w.ndim == 4 else scale))

@@ -1,9 +1,12 @@
 """Train a model with our own engine: `python -m cnn_core.train --arch lenet --data PATH`.
 
 Mini-batch SGD with Nesterov momentum and weight decay, a warm-up then cosine
-learning-rate schedule, random crop + flip augmentation, a held-out validation
-split, a checkpoint after every epoch (resume with --resume), and a history of
-per-epoch metrics plus first-layer filter snapshots (epoch 0 = initialization).
+learning-rate schedule, random crop + flip augmentation, optional label smoothing
+and an exponential moving average (EMA) of the weights (then the EMA is what is
+evaluated, snapshotted and saved), a held-out validation split (accuracy with a
+95 % Wilson interval, and with flip test-time augmentation), a checkpoint after
+every epoch (resume with --resume), and a history of per-epoch metrics plus
+first-layer filter snapshots with their biases (epoch 0 = initialization).
 Everything random flows from --seed, so a run is reproducible.
 """
 
@@ -15,6 +18,7 @@ import math
 import shlex
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,18 +67,100 @@ def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
     return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def evaluate(model: Model, x: np.ndarray, y: np.ndarray, batch: int = 500) -> tuple[float, float]:
-    """(mean loss, accuracy) of the model on uint8 images x and labels y."""
-    loss_sum, correct = 0.0, 0
+def decay_efolds(total: int, warmup: int, peak: float, decay: float, momentum: float) -> float:
+    """How many e-folds weight decay alone shrinks a weight over a run: Σ_steps lr·decay/(1−m).
+
+    With no gradient, each step multiplies w by (1 − lr·decay) and momentum stretches a
+    steady push by 1/(1 − m), so w ends near w₀·exp(−this). The first layer's filters are
+    clean when this is about 10: the random start's noise, which the gradient hardly
+    touches, is gone, while the gradient keeps the useful blobs and edges up.
+    """
+    lr_sum = sum(learning_rate(s, total, peak, warmup) for s in range(total))
+    return lr_sum * decay / (1 - momentum)
+
+
+class EMA:
+    """An exponential moving average of a model's weights and batchnorm statistics.
+
+    After each step: shadow ← d·shadow + (1 − d)·current, with d = min(decay, (1+t)/(10+t))
+    at update t (short memory at the start, when the weights move fast).
+    """
+
+    def __init__(self, model: Model, decay: float):
+        self.decay, self.updates = decay, 0
+        self.shadow = {k: v.copy() for k, v in model.state().items()}
+
+    def update(self, model: Model) -> None:
+        self.updates += 1
+        d = np.float32(min(self.decay, (1 + self.updates) / (10 + self.updates)))
+        for key, value in model.state().items():
+            s = self.shadow[key]
+            s *= d
+            s += (1 - d) * value
+
+    @contextmanager
+    def applied(self, model: Model):
+        """Within the block the model holds the averaged weights; then its own again."""
+        own = model.state()
+        _assign(model, self.shadow)
+        try:
+            yield model
+        finally:
+            _assign(model, own)
+
+
+def _assign(model: Model, arrays: dict[str, np.ndarray]) -> None:
+    """Point the model's params and buffers at arrays (no copy; snapshots untouched)."""
+    for layer in model.layers:
+        for store in (layer.params, layer.buffers):
+            for key in store:
+                store[key] = arrays[f"{layer.name}.{key}"]
+
+
+def logits_of(model: Model, x: np.ndarray, batch: int = 250, flip: bool = False) -> np.ndarray:
+    """Logits (N, K) of uint8 images x (N, H, W, C); flip=True mirrors them left-right first."""
+    out = []
     for i in range(0, len(x), batch):
-        logits = model.forward(to_float(x[i : i + batch]))
-        loss, _ = softmax_cross_entropy(logits, y[i : i + batch])
-        loss_sum += loss * len(logits)
-        correct += int((logits.argmax(1) == y[i : i + batch]).sum())
-    return loss_sum / len(x), correct / len(x)
+        xb = x[i : i + batch]
+        out.append(model.forward(to_float(xb[:, :, ::-1] if flip else xb)))
+    return np.concatenate(out)
 
 
-def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, desc):
+def evaluate(model: Model, x: np.ndarray, y: np.ndarray, batch: int = 250) -> tuple[float, float]:
+    """(mean loss, accuracy) of the model on uint8 images x and labels y."""
+    logits = logits_of(model, x, batch)
+    loss, _ = softmax_cross_entropy(logits, y)
+    return loss, float((logits.argmax(1) == y).mean())
+
+
+def evaluate_tta(model: Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """(mean loss, accuracy, accuracy with flip TTA): the TTA prediction is the argmax of
+    the mean of the logits of each picture and of its mirror image."""
+    logits = logits_of(model, x)
+    loss, _ = softmax_cross_entropy(logits, y)
+    both = (logits + logits_of(model, x, flip=True)) / 2
+    return loss, float((logits.argmax(1) == y).mean()), float((both.argmax(1) == y).mean())
+
+
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95 % for z = 1.96) of a proportion correct/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def first_layer_bank(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """(w (F, kh, kw, C), b (F,)) of conv1 as it acts on the normalized picture: with a
+    batchnorm right after it folded in, so the last snapshot is the shipped filter."""
+    folded = fold_batchnorm(model)
+    return folded.filters("conv1").copy(), folded.filter_bias("conv1").copy()
+
+
+def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, desc,
+                smoothing=0.0, ema=None):
     """One pass over shuffled (x, y); returns (mean loss, accuracy, images per second)."""
     order = rng.permutation(len(x))
     n_batches = len(x) // batch  # drop the ragged last batch: batchnorm wants full ones
@@ -84,9 +170,11 @@ def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, 
         idx = order[i * batch : (i + 1) * batch]
         xb = augment(x[idx], rng) if aug else x[idx]
         logits = model.forward(to_float(xb), train=True)
-        loss, dlogits = softmax_cross_entropy(logits, y[idx])
+        loss, dlogits = softmax_cross_entropy(logits, y[idx], smoothing)
         model.backward(dlogits)
         opt.step(learning_rate(step0 + i, total, lr, warmup))
+        if ema is not None:
+            ema.update(model)
         loss_sum += loss * batch
         correct += int((logits.argmax(1) == y[idx]).sum())
         seen += batch
@@ -98,13 +186,17 @@ def train_epoch(model, opt, x, y, rng, *, batch, step0, total, lr, warmup, aug, 
     return loss_sum / seen, correct / seen, seen / (time.perf_counter() - start)
 
 
-def _save_checkpoint(ckpt: Path, model: Model, opt: SGD, rng, epoch: int, args) -> None:
+def _save_checkpoint(ckpt: Path, model: Model, opt: SGD, rng, epoch: int, args,
+                     ema: EMA | None = None) -> None:
     model.save(ckpt)
-    tmp = ckpt / f".{model.name}.optim.npz.tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, **opt.velocity)
-    tmp.replace(ckpt / f"{model.name}.optim.npz")
-    state = {"epoch": epoch, "rng": rng.bit_generator.state, "args": vars(args)}
+    extra = {"optim": opt.velocity, **({"ema": ema.shadow} if ema else {})}
+    for kind, arrays in extra.items():
+        tmp = ckpt / f".{model.name}.{kind}.npz.tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        tmp.replace(ckpt / f"{model.name}.{kind}.npz")
+    state = {"epoch": epoch, "rng": rng.bit_generator.state, "args": vars(args),
+             "ema_updates": ema.updates if ema else 0}
     (ckpt / f".{model.name}.state.json").write_text(json.dumps(state))
     (ckpt / f".{model.name}.state.json").replace(ckpt / f"{model.name}.state.json")
 
@@ -123,12 +215,18 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
     ckpt = Path(args.checkpoint_dir) / name
     state_file = ckpt / f"{name}.state.json"
     rng = np.random.default_rng([args.seed, 2])
+    ema = None
     if args.resume and state_file.exists():
         state = json.loads(state_file.read_text())
         model = load_model(name, ckpt)
         opt = SGD(model, args.momentum, args.weight_decay, args.first_decay)
         with np.load(ckpt / f"{name}.optim.npz") as v:
             opt.velocity = {k: v[k] for k in v.files}
+        if args.ema:
+            ema = EMA(model, args.ema)
+            with np.load(ckpt / f"{name}.ema.npz") as v:
+                ema.shadow = {k: v[k] for k in v.files}
+            ema.updates = state["ema_updates"]
         rng.bit_generator.state = state["rng"]
         start_epoch = state["epoch"]
         print(f"resuming {name} after epoch {start_epoch}", file=sys.stderr)
@@ -142,11 +240,19 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
         if args.first_init_scale != 1:
             model.layers[0].params["w"] *= np.float32(args.first_init_scale)
         opt = SGD(model, args.momentum, args.weight_decay, args.first_decay)
+        ema = EMA(model, args.ema) if args.ema else None
         model.history = {"epochs": []}
-        model.snapshots = {"conv1": model.filters("conv1")[None].astype(np.float16)}
+        w, b = first_layer_bank(model)
+        model.snapshots = {"conv1": w[None].astype(np.float16), "conv1.b": b[None]}
         start_epoch = 0
     steps_per_epoch = len(xt) // args.batch_size
-    total, warmup = steps_per_epoch * args.epochs, steps_per_epoch * args.warmup_epochs
+    total, warmup = steps_per_epoch * args.epochs, int(steps_per_epoch * args.warmup_epochs)
+    first_decay = args.weight_decay if args.first_decay is None else args.first_decay
+    efolds = decay_efolds(total, warmup, args.lr, first_decay, args.momentum)
+    print(f"{name}: {model.total_params:,} parameters; {len(xt):,} train / {len(xv):,} "
+          f"validation pictures; {total:,} steps; conv1 weight decay integrates to "
+          f"{efolds:.1f} e-folds (Σ lr·decay/(1−momentum); about 10 keeps it clean)",
+          file=sys.stderr)
     for epoch in range(start_epoch + 1, args.epochs + 1):
         t0 = time.perf_counter()
         train_loss, train_acc, rate = train_epoch(
@@ -162,46 +268,84 @@ def run(args: argparse.Namespace, data: tuple | None = None) -> Model:
             warmup=warmup,
             aug=not args.no_augment,
             desc=f"{name} epoch {epoch}/{args.epochs}",
+            smoothing=args.label_smoothing,
+            ema=ema,
         )
-        val_loss, val_acc = evaluate(model, xv, yv)
+        t_eval = time.perf_counter()
         record = {
             "epoch": epoch,
             "train_loss": round(train_loss, 4),
             "train_acc": round(train_acc, 4),
+        }
+        if ema is not None:
+            record["raw_val_acc"] = round(evaluate(model, xv, yv)[1], 4)
+        with ema.applied(model) if ema is not None else _as_is(model):
+            val_loss, val_acc, val_acc_tta = evaluate_tta(model, xv, yv)
+            w, b = first_layer_bank(model)
+        record.update({
             "val_loss": round(val_loss, 4),
             "val_acc": round(val_acc, 4),
+            "val_acc_tta": round(val_acc_tta, 4),
             "images_per_second": round(rate),
             "seconds": round(time.perf_counter() - t0, 1),
-        }
+            "eval_seconds": round(time.perf_counter() - t_eval, 1),
+        })  # fmt: skip
         model.history["epochs"].append(record)
-        snap = model.filters("conv1")[None].astype(np.float16)
-        model.snapshots["conv1"] = np.concatenate([model.snapshots["conv1"], snap])
+        model.snapshots["conv1"] = np.concatenate(
+            [model.snapshots["conv1"], w[None].astype(np.float16)])
+        if "conv1.b" in model.snapshots:
+            model.snapshots["conv1.b"] = np.concatenate([model.snapshots["conv1.b"], b[None]])
         print(json.dumps(record), file=sys.stderr)
-        _save_checkpoint(ckpt, model, opt, rng, epoch, args)
+        _save_checkpoint(ckpt, model, opt, rng, epoch, args, ema)
     last = model.history["epochs"][-1] if model.history["epochs"] else {}
+    n_val = len(xv)
+    ci = wilson_interval(round(last.get("val_acc", 0) * n_val), n_val) if last else None
     model.metadata = {
         "command": "python -m cnn_core.train " + shlex.join(args.argv),
         "seed": args.seed,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "train_images": len(xt),
-        "validation_images": len(xv),
+        "validation_images": n_val,
         "seconds": round(sum(e["seconds"] for e in model.history["epochs"]), 1),
-        "accuracy": {"validation": last.get("val_acc"), "train": last.get("train_acc")},
+        "accuracy": {
+            "validation": last.get("val_acc"),
+            "validation_ci95": [round(v, 4) for v in ci] if ci else None,
+            "validation_flip_tta": last.get("val_acc_tta"),
+            "train": last.get("train_acc"),
+        },
+        "recipe": {"label_smoothing": args.label_smoothing, "ema": args.ema,
+                   "lr": args.lr, "weight_decay": args.weight_decay,
+                   "first_decay": first_decay, "first_decay_efolds": round(efolds, 2)},
         "data": str(args.data),
         "trained": datetime.now(UTC).isoformat(timespec="seconds"),
         "provenance": "trained from scratch by Convscope's NumPy engine (cnn_core.train)",
     }
+    if ci:
+        print(f"validation accuracy {last['val_acc']:.2%} (95 % Wilson interval "
+              f"{ci[0]:.2%}–{ci[1]:.2%}, n = {n_val}); with flip TTA "
+              f"{last['val_acc_tta']:.2%}", file=sys.stderr)
     if args.out:
-        # The shipped file runs as the lesson draws it, CONV → RELU → POOL: batchnorm folded
-        # into the conv before it (the checkpoints keep it, for resuming).
-        final = model
-        if any(layer.kind == "batchnorm" for layer in model.layers):
-            final = fold_batchnorm(model)
-            final.metadata["postprocess"] = "batchnorm folded into the conv before it"
-        path = final.save(args.out)
+        with ema.applied(model) if ema is not None else _as_is(model):
+            # The shipped file runs as the lesson draws it, CONV → RELU → POOL: batchnorm
+            # folded into the conv before it (the checkpoints keep it, for resuming).
+            final = model
+            if any(layer.kind == "batchnorm" for layer in model.layers):
+                final = fold_batchnorm(model)
+                final.metadata["postprocess"] = "batchnorm folded into the conv before it"
+            if ema is not None:
+                final.metadata["weights"] = f"exponential moving average (decay {args.ema})"
+            dtype = np.float16 if args.float16 else None
+            if dtype is not None:
+                final.metadata["stored_as"] = "float16 (loaded as float32)"
+            path = final.save(args.out, dtype=dtype)
         print(f"saved {path}", file=sys.stderr)
     return model
+
+
+@contextmanager
+def _as_is(model: Model):
+    yield model
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -223,6 +367,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="weight decay of the first layer (default: --weight-decay)")
     p.add_argument("--first-init-scale", type=float, default=1.0,
                    help="scale the first layer's He initialization (before batchnorm only)")
+    p.add_argument("--label-smoothing", type=float, default=0.0,
+                   help="target (1 − ε)·onehot + ε/K instead of onehot (e.g. 0.1)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="decay of an EMA of the weights (e.g. 0.999; 0: off); the EMA is "
+                        "evaluated, snapshotted and saved")
+    p.add_argument("--float16", action="store_true",
+                   help="store the final model's weights as float16 (half the bytes)")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--limit", type=int, default=0, help="use only this many images (quick runs)")
     p.add_argument("--no-augment", action="store_true")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 
-from app import convolve
+from app import budget, convolve
 from app.arrays import maps, typed
 from app.problems import ApiError, documented
 from app.schemas import ConvBody, ConvResponse, PoolStepResponse, StepBody, StepResponse
@@ -16,10 +17,21 @@ bp = APIBlueprint("conv", __name__, url_prefix="/api", abp_tags=[Tag(name="conv"
                   abp_responses=documented(400, 404, 422))
 
 
-@bp.post("/conv", responses={200: ConvResponse})
+@bp.post("/conv", responses={200: ConvResponse, **documented(503)})
 def conv(body: ConvBody) -> dict:
     """Every filter's feature map, after ReLU, and after pooling."""
     layer = convolve.prepare(body)
+    Ho, Wo, F = layer.geometry["output"]
+    Hp, Wp, _ = layer.geometry["pooled"]
+    values = F * (2 * Ho * Wo + Hp * Wp)
+    budget.check_conv_values(values)
+    if values > current_app.config["MAX_CONV_VALUES"] // 4:  # a big layer: a heavy slot
+        with budget.heavy():
+            return _conv(layer, body)
+    return _conv(layer, body)
+
+
+def _conv(layer: convolve.Layer, body: ConvBody) -> dict:
     fmaps = convolve.feature_maps(layer, body)
     tiles = filter_tiles(layer.w)
     return {

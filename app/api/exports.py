@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 
-from app import animation, convolve
+from app import animation, budget, convolve
 from app.problems import documented
 from app.schemas import CsvBody, GifBody, file_response
 from cnn_core.layers import relu
 
 bp = APIBlueprint("exports", __name__, url_prefix="/api", abp_tags=[Tag(name="exports")],
-                  abp_responses=documented(400, 404, 422))
+                  abp_responses=documented(400, 404, 422, 503))
 
 
 def _attachment(data: bytes | str, mimetype: str, filename: str) -> Response:
@@ -24,9 +24,14 @@ def _attachment(data: bytes | str, mimetype: str, filename: str) -> Response:
 def conv_gif(body: GifBody) -> Response:
     """An animated GIF of filter `filter` sliding over the picture, its map filling in."""
     layer = convolve.prepare(body)
-    fmap = convolve.feature_maps(layer, body, only=body.filter)[..., 0]
-    data = animation.gif(layer.x, fmap, k=layer.w.shape[1], stride=body.stride,
-                         padding=body.padding, dilation=body.dilation, frames=body.frames)
+    Ho, Wo, _ = layer.geometry["output"]
+    frames = min(body.frames, Ho * Wo)
+    budget.check_gif(frames, *animation.frame_size(body.size, body.padding, Ho, Wo))
+    with budget.heavy() as deadline:  # one of the machine's few heavy slots, or 503
+        fmap = convolve.feature_maps(layer, body, only=body.filter)[..., 0]
+        data = animation.gif(layer.x, fmap, k=layer.w.shape[1], stride=body.stride,
+                             padding=body.padding, dilation=body.dilation, frames=body.frames,
+                             check=deadline.check)
     return _attachment(data, "image/gif", f"convscope-filter{body.filter}.gif")
 
 

@@ -9,7 +9,7 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 from PIL import Image
 
-from app import imaging, samples
+from app import budget, imaging, samples
 from app.problems import ApiError, documented
 from app.schemas import (
     ImagePath,
@@ -31,12 +31,14 @@ def list_samples() -> dict:
                          "description": s["description"]} for s in samples.SAMPLES]}
 
 
-@bp.post("/images", responses={201: UploadResponse, **documented(400, 413, 415)})
+@bp.post("/images", responses={201: UploadResponse, **documented(400, 413, 415, 503)})
 def upload(form: UploadForm) -> tuple[dict, int]:
     """Upload a picture (multipart field `image`); the same bytes always get the same id."""
     data = form.image.read()
     try:
-        up = imaging.decode_upload(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+        up = imaging.decode_upload(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+                                   max_decoded_bytes=current_app.config["MAX_DECODED_BYTES"],
+                                   slot=budget.upload_slot)
     except imaging.ImageError as e:
         raise ApiError(e.status, e.title, e.detail, field="image") from None
     image_id = hashlib.sha256(data).hexdigest()

@@ -167,3 +167,19 @@ def png_bad_crc() -> bytes:
     data = bytearray(png())
     data[29] ^= 0xFF  # the last byte of IHDR's CRC (8 signature + 4 + 4 + 13 bytes before it)
     return bytes(data)
+
+
+# --- small files that decode big (issue 11, item 3) ----------------------------------------
+
+def grey16_big(fmt: str = "PNG", side: int = 7000) -> bytes:
+    """A side×side 16-bit grey picture, left half 0, right half 65535 (a ~100 KB PNG or TIFF
+    that decodes to 98 MB at 7000): it must come out black | white, not as gigabytes."""
+    a = np.zeros((side, side), np.uint16)
+    a[:, side // 2:] = 65535
+    options = {"TIFF": {"compression": "tiff_deflate"}}.get(fmt, {})
+    return save(Image.fromarray(a), fmt, **options)
+
+
+def webp_bomb(side: int = 7000) -> bytes:
+    """A lossless WebP of one colour: ~2 KB on disk, side² × 4 bytes × 2 to decode."""
+    return save(Image.new("RGBA", (side, side), (10, 20, 30, 255)), "WEBP", lossless=True)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +256,67 @@ def test_working_array_same_size_is_the_pixels():
     x = imaging.working_array(Image.fromarray(a), 32)
     assert np.array_equal((x * 255).round().astype(np.uint8), a)
     assert x.min() >= 0 and x.max() <= 1
+
+
+# --- memory: bytes per pixel, not only pixels (issue 11, item 3) ---------------------------
+
+PEAK = """
+import json, resource, sys
+import numpy as np
+from app.imaging import ImageError, decode_upload
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    up = decode_upload(data)
+    out = {"pixels": np.asarray(up.image)[64::128, 64::128, 0].tolist(),
+           "size": [up.width, up.height]}
+except ImageError as e:
+    out = {"status": e.status, "detail": e.detail}
+out["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(out))
+"""
+
+
+def decode_in_subprocess(data: bytes, tmp_path) -> dict:
+    """decode_upload in a fresh interpreter: its result and how far it raised the peak RSS
+    (Pillow's and libwebp's buffers too, which tracemalloc does not see)."""
+    path = tmp_path / "upload.bin"
+    path.write_bytes(data)
+    done = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_big_16bit_grey_decodes_without_float64_copies(fmt, tmp_path):
+    # ~100 KB on disk, 49 MP × 2 bytes decoded: it cost 1.4 GB through float64 arrays.
+    data = corpus.grey16_big(fmt)
+    assert len(data) < 200_000
+    out = decode_in_subprocess(data, tmp_path)
+    assert out["size"] == [7000, 7000]
+    assert out["pixels"] == [[0, 0, 255, 255]] * 4  # black | white, from 0 | 65535
+    assert out["peak_mb"] < 250, out  # the 98 MB picture, shrunk in its own 16-bit mode
+
+
+def test_tiny_webp_that_decodes_huge_is_413_before_decoding(tmp_path):
+    data = corpus.webp_bomb()  # 2 KB; 49 MP RGBA: 196 MB, twice (libwebp's buffer, Pillow's)
+    assert len(data) < 5_000
+    out = decode_in_subprocess(data, tmp_path)
+    assert out["status"] == 413, out
+    assert "392 MB of memory" in out["detail"] and "up to 200 MB" in out["detail"]
+    assert out["peak_mb"] < 20, out
+
+
+def test_decoded_bytes_is_the_callers_limit():
+    data = corpus.save(corpus.quadrants(100, 100), "PNG")  # RGB: 4 bytes a pixel in memory
+    e = refused(data, max_decoded_bytes=39_999)
+    assert e.status == 413 and "0.04 MB of memory" in e.detail and "up to 0.04 MB" in e.detail
+    assert decode_upload(data, max_decoded_bytes=40_000).width == 100
+
+
+def test_a_long_16bit_strip_is_cropped_before_it_is_converted():
+    a = np.zeros((20, 4000), np.uint16)
+    a[:, 2000:] = 65535
+    up = decode_upload(corpus.save(Image.fromarray(a), "PNG"))
+    assert up.image.size == (20, 20) and pixels(up)[0, 0].tolist() == [0, 0, 0]

@@ -74,8 +74,8 @@ def test_lenet_layers_and_parameters_are_the_lessons():
     assert expected_layers(ARCHITECTURES["lenet"]) == LENET  # the helper agrees with the hand
 
 
-def test_convnet_layers_and_parameters():
-    model = build_model("convnet")
+def test_convnet_v1_layers_and_parameters():
+    model = build_model("convnet-v1")
     shapes = [layer.output_shape for layer in model.layers if layer.kind in ("conv", "pool")]
     assert shapes == [
         (32, 32, 32), (16, 16, 32), (16, 16, 64), (8, 8, 64), (8, 8, 128), (8, 8, 128), (4, 4, 128)
@@ -83,6 +83,29 @@ def test_convnet_layers_and_parameters():
     assert model.layers[0].params["w"].shape == (32, 5, 5, 3)  # the lesson's 5×5×3 filters
     # conv 2432 + 18496 + 73856 + 147584, batchnorm 2·(32 + 64 + 128 + 128), fc 2048·10 + 10
     assert model.total_params == 2432 + 18496 + 73856 + 147584 + 704 + 20490 == 263562
+    got = [(layer.name, layer.output_shape, layer.param_count) for layer in model.layers]
+    assert got == expected_layers(ARCHITECTURES["convnet-v1"])
+
+
+def test_convnet_layers_and_parameters():
+    model = build_model("convnet")
+    shapes = [layer.output_shape for layer in model.layers if layer.kind in ("conv", "pool")]
+    assert shapes == [
+        (32, 32, 32),                                 # conv1 5×5×3, padding 2
+        (32, 32, 64), (16, 16, 64), (16, 16, 64),     # stage 2: conv → pool → … → conv
+        (16, 16, 128), (8, 8, 128), (8, 8, 128),      # stage 3
+        (8, 8, 256), (4, 4, 256), (4, 4, 256),        # stage 4
+        (1, 1, 256),                                  # global average pool
+    ]  # fmt: skip
+    kinds = [layer.kind for layer in model.layers[3:10]]
+    assert kinds == ["conv", "pool", "batchnorm", "relu", "conv", "batchnorm", "relu"]
+    assert model.layers[0].params["w"].shape == (32, 5, 5, 3)  # the lesson's 5×5×3 filters
+    # conv: 32·(75+1), 64·(288+1), 64·(576+1), 128·(576+1), 128·(1152+1), 256·(1152+1),
+    # 256·(2304+1); batchnorm 2·(32 + 2·64 + 2·128 + 2·256); fc 256·10 + 10
+    convs = 2432 + 18496 + 36928 + 73856 + 147584 + 295168 + 590080
+    assert model.total_params == convs + 1856 + 2570 == 1168970
+    # stored as float16 that is 2.3 MB: with lenet (0.26 MB) well within 5 MB
+    assert model.total_params * 2 + 62006 * 4 < 3 * 1024 * 1024
     got = [(layer.name, layer.output_shape, layer.param_count) for layer in model.layers]
     assert got == expected_layers(ARCHITECTURES["convnet"])
 
@@ -225,3 +248,68 @@ def test_shipped_models_fit_in_5_mb():
     if not all(f.exists() for f in files):
         pytest.skip("the shipped models are not all trained yet")
     assert sum(f.stat().st_size for f in files) <= 5 * 1024 * 1024
+
+
+# ---- saving: atomic, and float16 ------------------------------------------------------
+
+
+def test_a_failure_mid_save_leaves_the_old_files_intact(tmp_path, monkeypatch):
+    old = a_little_trained("lenet")
+    old.save(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    new = build_model("lenet", seed=9, classes=CIFAR10)
+
+    def savez_that_dies(f, **arrays):
+        f.write(b"PK\x03\x04 half a zip")  # some bytes reach the file, then the disk fills
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", savez_that_dies)
+    with pytest.raises(OSError, match="No space left"):
+        new.save(tmp_path)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before  # the old model, byte for byte, and no temporary file left over
+    np.testing.assert_array_equal(load_model("lenet", tmp_path).filters(), old.filters())
+
+
+def test_a_failure_writing_the_json_leaves_the_old_json_intact(tmp_path, monkeypatch):
+    a_little_trained("lenet").save(tmp_path)
+    before = (tmp_path / "lenet.json").read_bytes()
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    with pytest.raises(OSError):
+        build_model("lenet", seed=9, classes=CIFAR10).save(tmp_path)
+    assert (tmp_path / "lenet.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet.json", "lenet.npz"]
+
+
+def test_float16_storage_halves_the_file_and_keeps_the_logits(tmp_path):
+    from cnn_core.model import fold_batchnorm
+
+    model = fold_batchnorm(a_little_trained("convnet"))
+    model.save(tmp_path / "f32")
+    model.save(tmp_path / "f16", dtype=np.float16)
+    size = {d: (tmp_path / d / "convnet.npz").stat().st_size for d in ("f32", "f16")}
+    assert size["f16"] < 0.6 * size["f32"]
+    half = load_model("convnet", tmp_path / "f16")
+    assert half.filters().dtype == np.float32  # stored as float16, computed in float32
+    x = np.random.default_rng(3).random((16, 32, 32, 3), dtype=np.float32)
+    full, rounded = model.forward(x), half.forward(x)
+    # float16 keeps 11 significant bits: each weight within 2⁻¹¹ relative; through seven
+    # conv layers the logits move by well under 1 % of their spread
+    assert np.abs(rounded - full).max() < 0.01 * full.std()
+    assert not np.array_equal(rounded, full)  # it was rounded: the check is not vacuous
+
+
+# ---- an epoch's filters come with the same epoch's biases ------------------------------
+
+
+def test_filter_bias_pairs_each_snapshot_with_its_own_epoch():
+    model = a_little_trained("lenet")
+    model.layers[0].params["b"][:] = np.arange(6) + 1.0  # the final biases, far from zero
+    np.testing.assert_array_equal(model.filter_bias(), np.arange(6) + 1.0)
+    # no biases recorded (files from before they were): the initialization's, zero
+    np.testing.assert_array_equal(model.filter_bias(epoch=0), np.zeros(6))
+    model.snapshots["conv1.b"] = np.array([np.zeros(6), np.full(6, 0.5)], np.float32)
+    np.testing.assert_array_equal(model.filter_bias(epoch=1), np.full(6, 0.5))
+    np.testing.assert_array_equal(model.filter_bias(epoch=0), np.zeros(6))
+    with pytest.raises(KeyError, match="no snapshot"):
+        model.filter_bias(epoch=2)

@@ -42,7 +42,7 @@ def weights(model):
 
 def metrics(history):
     """The history without its timings, which differ from run to run."""
-    drop = ("seconds", "images_per_second")
+    drop = ("seconds", "images_per_second", "eval_seconds")
     return [{k: v for k, v in e.items() if k not in drop} for e in history["epochs"]]
 
 
@@ -116,12 +116,15 @@ def test_the_same_seed_gives_identical_weights_and_history(two_colours, tmp_path
     assert not np.array_equal(weights(c)["conv1.w"], weights(a)["conv1.w"])
 
 
-@pytest.mark.parametrize("arch", ["lenet", "convnet"])
+@pytest.mark.parametrize("arch, recipe", [
+    ("lenet", []),
+    ("convnet", ["--ema", "0.9", "--label-smoothing", "0.1", "--first-decay", "5e-3"]),
+])
 def test_resume_after_an_interruption_matches_an_uninterrupted_run(
-    two_colours, tmp_path, monkeypatch, arch
+    two_colours, tmp_path, monkeypatch, arch, recipe
 ):
     args = ["--arch", arch, "--limit", "24", "--val-fraction", "0.25", "--batch-size", "6"]
-    args += ["--epochs", "4", "--data", str(two_colours)]
+    args += ["--epochs", "4", "--data", str(two_colours), *recipe]
 
     def run_in(folder, *extra):
         return main([*args, "--checkpoint-dir", str(folder), "--out", str(folder), *extra])
@@ -146,9 +149,11 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(
     assert run_in(tmp_path / "cut", "--resume") == 0
     resumed = load_model(arch, tmp_path / "cut")
 
-    if arch == "convnet":  # saved with batchnorm folded: it runs as CONV → RELU → POOL
-        assert [lay.kind for lay in whole.layers[:3]] == ["conv", "relu", "pool"]
+    if arch == "convnet":  # saved with batchnorm folded: conv1 → ReLU, as the lesson draws it
+        assert [lay.kind for lay in whole.layers[:3]] == ["conv", "relu", "conv"]
         assert whole.metadata["postprocess"] == "batchnorm folded into the conv before it"
+        assert whole.metadata["weights"] == "exponential moving average (decay 0.9)"
+        np.testing.assert_array_equal(resumed.snapshots["conv1.b"], whole.snapshots["conv1.b"])
     for key, value in weights(whole).items():
         np.testing.assert_array_equal(weights(resumed)[key], value, err_msg=key)
     assert metrics(resumed.history) == metrics(whole.history)

@@ -1,0 +1,237 @@
+"""A live class under load: how fast 200 followers see the teacher's step, beside the API.
+
+    python -m benchmarks.live_class [--followers 200] [--seconds 60] [--clients 30]
+
+On loopback: one redis-server; two replicas, each a main gunicorn (gunicorn.conf.py, the
+compute) and an events gunicorn (gunicorn_events.conf.py, the SSE streams), all sharing the
+Redis. Run 1: --clients clients run the load test's API mix (benchmarks/loadtest.py) against
+the two main instances, no class. Run 2: the same, while a teacher (on replica 1) steps every
+0.5 s and --followers SSE clients (threads in this process, half on each replica's events
+instance) follow. Prints the delay from the teacher sending a step to each follower reading
+it (p50, p95, max), events lost, and the API's p95 in both runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import redis
+import urllib3
+
+from benchmarks.loadtest import MIX, client_process, free_port, picture
+from tests.app.sse import SSE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
+    env = {**os.environ, "CONVSCOPE_HOST": "127.0.0.1", "CONVSCOPE_PORT": str(port),
+           "CONVSCOPE_EVENTS_PORT": str(port), "CONVSCOPE_STORE": redis_url,
+           "CONVSCOPE_DATA_DIR": data_dir, "CONVSCOPE_ACCESS_LOG": "",
+           "CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000",
+           "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000", **extra}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:create_app()"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    http = urllib3.PoolManager(retries=False)
+    for _ in range(300):
+        try:
+            if http.request("GET", f"http://127.0.0.1:{port}/api/health").status == 200:
+                return proc
+        except urllib3.exceptions.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{config} did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+def api_load(bases: list[str], ids: list[str], clients: int, seconds: float,
+             processes: int = 4) -> list[tuple[str, float, int]]:
+    """The load test's closed-loop clients, spread over the bases; their (op, ms, status)."""
+    ctx = mp.get_context("spawn")  # this process has hundreds of threads: don't fork it
+    queue = ctx.Queue()
+    per = [clients // processes + (i < clients % processes) for i in range(processes)]
+    procs = [ctx.Process(target=client_process,
+                        args=(bases[i % len(bases)], ids, n, seconds, 0.25, 100 + i, queue))
+             for i, n in enumerate(per) if n]
+    for p in procs:
+        p.start()
+    records = [r for _ in procs for r in queue.get()]
+    for p in procs:
+        p.join()
+    return records
+
+
+def put(url: str, body: dict, secret: str) -> int:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json",
+                                          "X-Class-Secret": secret})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status
+
+
+def follow(url: str, received: dict, ready: threading.Barrier, stop: threading.Event) -> None:
+    """One follower: record (seq → perf_counter at receipt), reconnecting like EventSource."""
+    last = None
+    first = True
+    while not stop.is_set():
+        try:
+            sse = SSE(url, last_event_id=last, timeout=30)
+            while not stop.is_set():
+                event = sse.next()
+                if event is None:
+                    break
+                received[event.data["seq"]] = time.perf_counter()
+                last = event.id
+                if first:
+                    first = False
+                    ready.wait()
+            sse.close()
+        except OSError:
+            time.sleep(1)
+
+
+def percentiles(ms: np.ndarray) -> str:
+    if not len(ms):
+        return "no data"
+    p50, p95 = np.percentile(ms, [50, 95])
+    return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {ms.max():.1f} ms"
+
+
+def api_summary(records) -> tuple[float, str]:
+    ms = np.array([r[1] for r in records])
+    errors = sum(1 for r in records if not 200 <= r[2] < 300)
+    per = ", ".join(f"{op} {np.percentile([r[1] for r in records if r[0] == op], 95):.0f}"
+                    for op in MIX if any(r[0] == op for r in records))
+    p95 = float(np.percentile(ms, 95))
+    return p95, (f"{len(records)} requests, {errors} errors, p50 {np.percentile(ms, 50):.1f} ms, "
+                 f"p95 {p95:.1f} ms (p95 by endpoint, ms: {per})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--followers", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=30)
+    parser.add_argument("--interval", type=float, default=0.5, help="teacher's step interval")
+    parser.add_argument("--workers", type=int, default=2, help="main workers per replica")
+    parser.add_argument("--out", type=Path, help="also write the report here")
+    args = parser.parse_args(argv)
+
+    rport = free_port()
+    redis_proc = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis_url = f"redis://127.0.0.1:{rport}/0"
+    servers = []
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis(port=rport).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        data_dir = tempfile.mkdtemp(prefix="convscope-live-")
+        mains, events = [], []
+        for _ in range(2):
+            port = free_port()
+            servers.append(start("gunicorn.conf.py", port, redis_url, data_dir,
+                                 CONVSCOPE_WORKERS=str(args.workers)))
+            mains.append(f"http://127.0.0.1:{port}")
+            port = free_port()
+            servers.append(start("gunicorn_events.conf.py", port, redis_url, data_dir,
+                                 CONVSCOPE_EVENTS_WORKERS="1"))
+            events.append(f"http://127.0.0.1:{port}")
+        http = urllib3.PoolManager()
+        ids = [json.loads(http.request("POST", mains[0] + "/api/images", fields={
+            "image": ("p.png", picture(i), "image/png")}).data)["image_id"] for i in range(4)]
+
+        print(f"run 1: {args.clients} API clients, {args.seconds:g} s, no class", flush=True)
+        without = api_load(mains, ids, args.clients, args.seconds)
+
+        d = json.loads(http.request("POST", mains[0] + "/api/classes",
+                                    json={"state": {"step": 1}}).data)
+        code, secret = d["code"], d["secret"]
+        stop = threading.Event()
+        ready = threading.Barrier(args.followers + 1)
+        received = [{} for _ in range(args.followers)]
+        threads = [threading.Thread(target=follow, daemon=True, args=(
+            f"{events[i % 2]}/api/classes/{code}/events", received[i], ready, stop))
+            for i in range(args.followers)]
+        for t in threads:
+            t.start()
+        ready.wait(timeout=60)
+        print(f"run 2: {args.followers} followers connected; the teacher steps every "
+              f"{args.interval:g} s while {args.clients} API clients run", flush=True)
+
+        sent: dict[int, float] = {}
+        load_out: list = []
+        loader = threading.Thread(target=lambda: load_out.extend(
+            api_load(mains, ids, args.clients, args.seconds)))
+        loader.start()
+        url = f"{mains[0]}/api/classes/{code}/state"
+        t_end = time.perf_counter() + args.seconds
+        seq = 0
+        next_at = time.perf_counter()
+        while time.perf_counter() < t_end:
+            seq += 1
+            t0 = time.perf_counter()
+            put(url, {"state": {"step": 1 + seq % 10, "pos": seq}}, secret)
+            sent[seq] = t0
+            next_at += args.interval
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+        loader.join()
+        time.sleep(2)  # the last events' stragglers
+        stop.set()
+
+        delays = np.array([(r[s] - t) * 1000 for r in received for s, t in sent.items()
+                           if s in r])
+        lost = sum(1 for r in received for s in sent if s not in r)
+        with_p95, with_text = api_summary(load_out)
+        without_p95, without_text = api_summary(without)
+    finally:
+        for s in servers:
+            s.send_signal(signal.SIGTERM)
+        for s in servers:
+            s.wait(timeout=30)
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+
+    ratio = with_p95 / without_p95
+    delay_p95 = float(np.percentile(delays, 95)) if len(delays) else float("inf")
+    lines = [
+        f"Convscope live class: {args.followers} followers (SSE, threads in one process) on 2 "
+        f"events instances (gunicorn gthread, 1 worker) sharing one redis-server; the teacher "
+        f"on main instance 1 steps every {args.interval:g} s for {args.seconds:g} s "
+        f"({len(sent)} steps); {args.clients} API clients (load test mix) on 2 main instances "
+        f"({args.workers} workers each); {os.cpu_count()} cores shared by everything.",
+        "",
+        f"delay teacher step → follower receipt ({len(delays)} receipts): "
+        f"{percentiles(delays)}  (target p95 < 250 ms: "
+        f"{'met' if delay_p95 < 250 else 'MISSED'})",
+        f"events lost: {lost} of {len(sent) * args.followers} "
+        f"(target 0: {'met' if lost == 0 else 'MISSED'})",
+        f"API without the class: {without_text}",
+        f"API with the class:    {with_text}",
+        f"API p95 with / without: {ratio:.2f}× (target ≤ 1.5×: "
+        f"{'met' if ratio <= 1.5 else 'MISSED'})",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0 if lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
