@@ -2,6 +2,8 @@
 // Texts are functions of the live numbers (picture size, filters, geometry), so what the
 // teacher says matches what the screen shows.
 
+import { argmax, poolAt } from "./arith.js";
+
 const n = (v) => Number(v).toLocaleString("en-US");
 
 export const STEPS = [
@@ -117,4 +119,35 @@ export function renderText(i, ctx) {
     p.textContent = t;
     return p;
   }));
+}
+
+// --- openings: every step opens on a telling moment -----------------------------------------
+
+/** The pooled position whose window has the clearest max (the largest gap to the runner-up). */
+function clearestPool(d, f) {
+  const p = d.pooled[f];
+  let best = 0, gap = -1;
+  for (let i = 0; i < p.h * p.w; i++) {
+    const v = [...poolAt(d, f, i).values].sort((a, b) => b - a);
+    if (v[0] - v[1] > gap) [best, gap] = [i, v[0] - v[1]];
+  }
+  return best;
+}
+
+/** What step `step` opens on for conv data d (the followed filter f): state changes, and
+ * whether it plays. Step 2: the window where the filter responds most strongly; step 3: half
+ * the map drawn, the window moving; step 6: epoch 0 (random noise), ready to play; step 9: a
+ * window with a clear max. */
+export function openingOf(step, d, f) {
+  if (step === 6) return { changes: { ep: 0 } };
+  if (!d?.maps?.[f]) return { changes: {} };
+  const m = d.maps[f];
+  if (step === 2) return { changes: { pos: argmax(m.data, true) } };
+  if (step === 3) {
+    const from = Math.floor(m.h / 2) * m.w, left = m.h * m.w - from;
+    const speed = [8, 15, 30, 60, 120, 240, 480].find((v) => left / v <= 5) || 960;
+    return { changes: { pos: from, speed }, play: true };
+  }
+  if (step === 9) return { changes: { pp: clearestPool(d, f) } };
+  return { changes: {} };
 }

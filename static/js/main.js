@@ -6,7 +6,7 @@ import * as filters from "./filters.js";
 import * as geometry from "./geometry.js";
 import * as input from "./input.js";
 import * as layer from "./layer.js";
-import { context, renderText, STEPS } from "./lesson.js";
+import { context, openingOf, renderText, STEPS } from "./lesson.js";
 import * as network from "./network.js";
 import * as params from "./params.js";
 import * as pooling from "./pooling.js";
@@ -54,6 +54,7 @@ function section(name) {
 }
 
 let refreshToken = 0;
+let opening = 0; // the step that opens on its telling moment once drawn (lesson.openingOf)
 /** Draw the current step's view with fresh data. */
 async function refresh() {
   const name = viewName();
@@ -69,6 +70,12 @@ async function refresh() {
     if (token !== refreshToken) return;
     renderText(state.step, context(d, state));
     await VIEWS[name].render(el, d);
+    if (opening === state.step) {
+      opening = 0;
+      const { changes, play } = openingOf(state.step, d, Math.min(state.fi, d.filters.length - 1));
+      update(changes);
+      if (play) VIEWS[name].play?.();
+    }
     filters.sync();
     geometry.sync();
     if (!document.body.dataset.ready) performance.mark("convscope-ready");
@@ -127,7 +134,8 @@ function syncNav() {
 export function goStep(i) {
   if (i < 1 || i > STEPS.length) return;
   VIEWS[viewName()].stop?.();
-  update({ step: i });
+  opening = i;
+  update({ step: i, ...openingOf(i, null, 0).changes });
 }
 
 /** Keys of the current view first (stepping, playing), then the page's (classroom.js). */
@@ -156,6 +164,9 @@ subscribe((changed) => {
 async function start() {
   readUrl();
   followHistory();
+  // A link that names the moment (pos, pp, ep) lands on it; one that doesn't gets the opening.
+  const named = { 2: "pos", 3: "pos", 6: "ep", 9: "pp" }[state.step];
+  if (named && !new URLSearchParams(location.search).has(named)) opening = state.step;
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
   input.init(showError);

@@ -17,7 +17,7 @@ function button(text, label, cls = "") {
 
 /**
  * opts: {name, count(): number, get(): pos, set(pos), speed(): n, setSpeed(n), extra: [nodes]}
- * Returns {el, sync(), toggle(), step(delta), stop(), playing()}.
+ * Returns {el, sync(), toggle(), step(delta), stop(), play(), playing(), first(), last()}.
  */
 export function makePlayer(opts) {
   const el = document.createElement("div");
@@ -101,7 +101,7 @@ export function makePlayer(opts) {
   // Read the scrubber before stop(): stop() syncs the scrubber back to the current position.
   scrub.addEventListener("input", () => { const to = Number(scrub.value); stop(); go(to); });
 
-  return { el, sync, toggle, step, stop, first: () => { stop(); go(0); },
+  return { el, sync, toggle, step, stop, play: start, first: () => { stop(); go(0); },
     last: () => { stop(); go(count() - 1); }, playing: () => raf !== 0 };
 }
 

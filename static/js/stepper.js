@@ -182,3 +182,4 @@ export function key(e) {
 }
 
 export const stop = () => ui?.player.stop();
+export const play = () => ui?.player.play();

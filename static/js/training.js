@@ -125,9 +125,15 @@ export async function render(el) {
   for (const e of epochs) filtersAt(m, e); // prefetch: playing is then instant
 }
 
+/** Space plays / pauses; → ← one epoch (past the last or the first: the lesson's next step). */
 export function key(e) {
   if (e.key === " ") { timer ? stop() : play(); return true; }
-  return false;
+  const i = epochs.indexOf(state.ep < 0 ? epochs.at(-1) : state.ep);
+  const to = { ArrowRight: i + 1, ArrowLeft: i - 1 }[e.key];
+  if (to === undefined || i < 0 || to < 0 || to >= epochs.length) return false;
+  stop();
+  update({ ep: epochs[to] });
+  return true;
 }
 
 /** Step 7: the final filters, big, and their maps on the current picture. */

@@ -64,10 +64,9 @@ def test_clicker_keys_drive_the_lesson_after_touching_the_scrubber(page, live_se
     page.focus(".player .scrubber")
     page.keyboard.press("PageDown")
     page.wait_for_function("() => window.convscope.state.step === 3")
-    page.focus(".player .scrubber")
-    page.keyboard.press(" ")
     page.wait_for_function("() => document.querySelector('.player .play')"
-                           ".getAttribute('aria-pressed') === 'true'")
+                           ".getAttribute('aria-pressed') === 'true'")  # step 3 opens playing
+    page.focus(".player .scrubber")
     page.keyboard.press(" ")
     page.wait_for_function("() => document.querySelector('.player .play')"
                            ".getAttribute('aria-pressed') === 'false'")
@@ -89,6 +88,8 @@ def test_back_goes_to_the_previous_step(page, live_server):
     page.keyboard.press("PageDown")
     page.wait_for_function("() => location.search.includes('step=2')")
     page.wait_for_selector("[data-view=stepper]:not([hidden]) #step-value")
+    page.wait_for_function("() => window.convscope.state.pos > 0")  # the step's opening
+    opened = state(page)["pos"]
     page.keyboard.press("ArrowRight")  # moves the window: no new history entry
     page.keyboard.press("PageDown")
     page.wait_for_function("() => location.search.includes('step=3')")
@@ -96,7 +97,7 @@ def test_back_goes_to_the_previous_step(page, live_server):
     page.wait_for_function("() => window.convscope.state.step === 2")
     assert page.text_content("#step-title").startswith("A filter slides over it")
     page.wait_for_selector("[data-view=stepper]:not([hidden])")
-    assert state(page)["pos"] == 1
+    assert state(page)["pos"] == opened + 1
     page.go_back()
     page.wait_for_function("() => window.convscope.state.step === 1")
     page.wait_for_selector("[data-view=volume]:not([hidden])")
@@ -154,4 +155,52 @@ def test_whole_numbers_are_exact(page, live_server):
     page.evaluate("() => window.convscope.update({f: ['lenet.conv1.0']})")
     page.wait_for_function("() => document.querySelector('#st-whole').disabled")
     assert "." in page.text_content("#step-value")
+    assert page.errors == []
+
+
+def test_each_step_opens_on_a_telling_moment(page, live_server):
+    import numpy as np
+
+    from app.arrays import from_typed
+    from tests.e2e.test_frontend import conv_body
+    res = live_server.post_json("/api/conv", conv_body())
+    sobel = from_typed(res["maps"][0])
+    open_app(page, live_server, f"{BASE}&step=1")
+    page.focus("main")
+    # Step 2: the window where the filter responds most strongly (largest |value|).
+    page.keyboard.press("PageDown")
+    strongest = int(np.abs(sobel).argmax())
+    page.wait_for_function(f"() => window.convscope.state.pos === {strongest}")
+    assert abs(float(page.text_content("#step-value").replace("−", "-"))) > 0.3
+    # Step 3: half the map drawn, the window moving.
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => document.querySelector('.player .play')"
+                           ".getAttribute('aria-pressed') === 'true'")
+    start = state(page)["pos"]
+    assert start >= 14 * 28
+    page.wait_for_function(f"() => window.convscope.state.pos > {start + 5}")
+    # Step 9: a window with a clear max (not four zeros).
+    page.keyboard.press("9")
+    page.wait_for_function("() => window.convscope.state.step === 9")
+    page.wait_for_function("() => window.convscope.state.pp > 0")
+    values = [float(t.replace("−", "-")) for t in
+              page.eval_on_selector_all("#pool-grid span", "els => els.map(e => e.textContent)")]
+    relu = from_typed(res["relu"][0])
+    windows = relu[:28, :28].reshape(14, 2, 14, 2).transpose(0, 2, 1, 3).reshape(196, 4)
+    ordered = np.sort(windows, axis=1)
+    clearest = int((ordered[:, -1] - ordered[:, -2]).argmax())
+    assert state(page)["pp"] == clearest
+    top, second = sorted(values)[-1], sorted(values)[-2]
+    assert top - second > 0.05
+    # Step 6: epoch 0, random noise, ready to play.
+    page.keyboard.press("6")
+    page.wait_for_function("() => document.querySelector('#ep-out')?.textContent"
+                           ".startsWith('0 (random start)')")
+    assert state(page)["ep"] == 0
+    page.keyboard.press("ArrowRight")  # one epoch on
+    page.wait_for_function("() => window.convscope.state.ep > 0")
+    # A link that names the moment still lands on it.
+    open_app(page, live_server, f"{BASE}&step=2&pos=5")
+    page.wait_for_timeout(300)
+    assert state(page)["pos"] == 5
     assert page.errors == []
