@@ -2,7 +2,7 @@
 // and after 2×2 max pooling, in one Plotly figure (one column per filter), and the maps
 // stacked as the volume the next layer reads.
 import { colorscale, rgbOf, symmetric } from "./colors.js";
-import { draw, layoutKey, picture, pictureUrl, theme } from "./plots.js";
+import { draw, layoutKey, on, picture, pictureUrl, theme } from "./plots.js";
 import { update } from "./state.js";
 
 let drawn = "";
@@ -116,9 +116,9 @@ export async function render(el, d) {
   if (!gd.dataset.bound) {
     gd.dataset.bound = "1";
     // A click on a map follows that filter in the step-through.
-    gd.on("plotly_click", (ev) => {
-      const n = Number(ev.points[0].xaxis._id.slice(1) || 1); // "x" is axis 1
-      update({ fi: (n - 1) % shown.filters.length, pos: 0, step: 2 });
+    on(gd, "plotly_click", (ev) => {
+      // Four traces per filter (its tile, map, ReLU, pooled map), in filter order.
+      update({ fi: Math.floor(ev.points[0].curveNumber / 4), pos: 0, step: 2 });
     });
   }
   volume(el.querySelector("#layer-volume"), d);

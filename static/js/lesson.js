@@ -27,7 +27,7 @@ export const STEPS = [
     view: "stepper", short: "Map", emphasis: "formula",
     title: "Every position gives one number: a feature map",
     text: (c) => [
-      `Sliding the filter to every place where it fits fills a map. Along one side a ${c.k}-wide filter fits ${c.S} − ${c.k} + 1 = ${c.S - c.k + 1} times, so with no padding the map is ${c.S - c.k + 1} × ${c.S - c.k + 1}.`,
+      `Sliding the filter to every place where it fits fills a map. Along one side of the ${c.S}-wide picture a ${c.k}-wide filter fits ${c.formula} times${c.padding || c.stride > 1 || c.dilation > 1 ? ` (padding ${c.padding}, stride ${c.stride}${c.dilation > 1 ? `, dilation ${c.dilation}` : ""})` : ""}, so the map is ${c.Ho} × ${c.Wo}.`,
       "Padding P adds a border of zeros; stride S is how far the filter jumps: output = (W − F + 2P)/S + 1. Change them under Geometry in the controls (C shows them) and watch the map and the formula.",
     ],
   },
@@ -89,6 +89,22 @@ export const STEPS = [
   },
 ];
 
+/** The output-size formula along one side with the actual numbers; a stride that does not
+ * divide evenly is said, not silently floored:
+ * "(32 − 5 + 2·0)/2 + 1 = 14.5 → 14: the last column is not covered". */
+export function sizeFormula(n, k, { stride = 1, padding = 0, dilation = 1 } = {}) {
+  const F = dilation * (k - 1) + 1;
+  const span = n - F + 2 * padding;
+  const lhs = `(${n} − ${F} + 2·${padding})/${stride} + 1`;
+  if (span < 0) return `${lhs} < 1: the ${F}-wide filter does not fit`;
+  const out = Math.floor(span / stride) + 1;
+  const left = span % stride;
+  if (!left) return `${lhs} = ${out}`;
+  const exact = Number((span / stride + 1).toFixed(2));
+  const what = left === 1 ? "the last column (and row) is" : `the last ${left} columns (and rows) are`;
+  return `${lhs} = ${exact} → ${out}: ${what} not covered`;
+}
+
 /** Numbers the texts use, from the conv data (or sensible values before it arrives). */
 export function context(d, state) {
   const g = d?.geometry;
@@ -96,6 +112,10 @@ export function context(d, state) {
     S: state.size, k: g ? g.kernel[0] : state.k, F: g ? g.filters : state.f.length,
     Ho: g ? g.output[0] : state.size - state.k + 1, Wo: g ? g.output[1] : state.size - state.k + 1,
     Hp: g ? g.pooled[0] : "?", Wp: g ? g.pooled[1] : "?",
+    stride: g ? g.stride : state.s, padding: g ? g.padding : state.p,
+    dilation: g ? g.dilation : state.d,
+    formula: sizeFormula(state.size, g ? g.kernel[0] : state.k,
+      g ? { stride: g.stride, padding: g.padding, dilation: g.dilation } : {}),
     paramsConv: g ? g.params.conv : 0, paramsFc: g ? g.params.fully_connected : 0,
   };
 }

@@ -36,6 +36,7 @@ export function showError(e) {
   strong.textContent = e.title && e.title !== e.detail ? `${e.title}. ` : "";
   toast.append(strong, e.detail || e.message || String(e));
   toast.hidden = false;
+  toast.dataset.view = e.fromView ? "1" : ""; // a view's failure: gone once the view draws
   clearTimeout(showError.timer);
   showError.timer = setTimeout(() => { toast.hidden = true; }, 9000);
 }
@@ -78,6 +79,8 @@ async function refresh() {
     }
     filters.sync();
     geometry.sync();
+    const toast = document.getElementById("toast");
+    if (toast.dataset.view) toast.hidden = true; // the problem it told of is over
     if (!document.body.dataset.ready) performance.mark("convscope-ready");
     document.body.dataset.ready = "1";
   } catch (e) {
@@ -85,7 +88,8 @@ async function refresh() {
     if (e.type === "/problems/unknown-image" && state.img !== "sample-car") {
       showError({ title: "Picture not found", detail: "The server no longer has this picture (it was uploaded elsewhere or cleaned up), so here is a built-in one. Upload it again to use it." });
       update({ img: "sample-car" });
-    } else showError(e);
+    } else if (e && typeof e === "object") showError(Object.assign(e, { fromView: true }));
+    else showError(e);
   } finally {
     if (token === refreshToken) document.getElementById("busy").hidden = true;
     syncNav();

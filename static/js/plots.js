@@ -40,8 +40,11 @@ export function mapLayout({ title = "", h, w, pad = 0, colorbar = true, height, 
     title: { text: title, font: { size: t.title }, y: 0.98, yanchor: "top" },
     font: { size: t.font, color: t.ink, family: "Inter, Segoe UI, Arial, sans-serif" },
     margin: { l: 8, r: colorbar ? 8 : 8, t: title ? t.title + 22 : 8, b: 8 },
-    xaxis: { ...axis, range: [-pad - 0.5, w + pad - 0.5] },
-    yaxis: { ...axis, range: [h + pad - 0.5, -pad - 0.5], scaleanchor: "x" },
+    // Every draw states the whole axes (range, domain, no autorange): Plotly.react then
+    // leaves nothing from the previous map's size (a stale range drew white side bands).
+    xaxis: { ...axis, range: [-pad - 0.5, w + pad - 0.5], autorange: false, domain: [0, 1] },
+    yaxis: { ...axis, range: [h + pad - 0.5, -pad - 0.5], autorange: false, domain: [0, 1],
+      scaleanchor: "x" },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#fff",
     height,
@@ -87,9 +90,27 @@ export function picture(source, name = "picture") {
     hovertemplate: "row %{y}, col %{x}<extra></extra>" };
 }
 
-/** Draw (or cheaply redraw) a figure. */
-export function draw(el, data, layout) {
-  return Plotly.react(el, data, layout, CONFIG);
+const handlers = new WeakMap(); // plot div → [[event, fn]]: bound again after a fresh draw
+
+/** Listen to a Plotly event of plot div el (kept across fresh draws, see draw). */
+export function on(el, event, fn) {
+  if (!handlers.has(el)) handlers.set(el, []);
+  handlers.get(el).push([event, fn]);
+  el.on?.(event, fn);
+}
+
+/** Draw (or cheaply redraw) a figure. When a map's axes change size (a new stride, padding or
+ * picture size), Plotly.react kept the old aspect-constrained range (white side bands), so a
+ * figure whose axes change is drawn afresh, its listeners bound again. */
+export async function draw(el, data, layout) {
+  const axes = JSON.stringify([layout.xaxis?.range, layout.yaxis?.range]);
+  const fresh = el.dataset.axes !== undefined && el.dataset.axes !== axes;
+  el.dataset.axes = axes;
+  if (!fresh) return Plotly.react(el, data, layout, CONFIG);
+  await Plotly.newPlot(el, data, layout, CONFIG);
+  for (const [event, fn] of handlers.get(el) || []) el.on(event, fn);
+  for (const [event, fn] of handlers.get(el) || []) if (event === "plotly_afterplot") fn();
+  return el;
 }
 
 /** What a drawn figure depends on besides its data: the mode and the window's size. */

@@ -4,9 +4,10 @@
 // grids change (DOM); the Plotly figures themselves are drawn once per layer.
 import { stepAt, wholeUnit } from "./arith.js";
 import { symmetric } from "./colors.js";
+import { sizeFormula } from "./lesson.js";
 import { makePlayer, playerKey } from "./player.js";
 import { makeOverlay } from "./overlay.js";
-import { draw, heatmap, layoutKey, mapLayout, picture, pictureUrl, theme } from "./plots.js";
+import { draw, heatmap, layoutKey, mapLayout, on, picture, pictureUrl, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { buildMath, setStep, setWeights } from "./stepgrids.js";
 import { describe, followed, jumpStrongest as jump, showPosition } from "./stepthrough.js";
@@ -103,8 +104,8 @@ function drawFigures() {
   outLayout.margin.b = t.big ? 48 : 40;
   draw(ui.output, [trace], outLayout);
   if (!ui.bound) {
-    ui.input.on("plotly_click", (ev) => clickInput(ev.points[0]));
-    ui.output.on("plotly_click", (ev) => clickOutput(ev.points[0]));
+    on(ui.input, "plotly_click", (ev) => clickInput(ev.points[0]));
+    on(ui.output, "plotly_click", (ev) => clickOutput(ev.points[0]));
     ui.inOverlay = makeOverlay(ui.input);
     ui.outOverlay = makeOverlay(ui.output);
     ui.bound = true;
@@ -113,7 +114,7 @@ function drawFigures() {
   setWeights(ui.g, filt.w);
   ui.range = range;
   const span = (filt.k - 1) * g.dilation + 1;
-  ui.formula.textContent = `Output size = (W − F + 2P)/S + 1 = ${g.formula}` +
+  ui.formula.textContent = `Output size = (W − F + 2P)/S + 1 = ${sizeFormula(S, filt.k, g)}` +
     (g.dilation > 1 ? `  (F = ${span}: dilation ${g.dilation} spreads the ${filt.k}×${filt.k} taps)` : "");
 }
 

@@ -2,7 +2,7 @@
 // grid of numbers in [0, 1] (Viridis, fixed range 0..1: the same colour means the same value).
 import { fmt } from "./arith.js";
 import { paint } from "./colors.js";
-import { draw, heatmap, layoutKey, mapLayout, picture, pictureUrl } from "./plots.js";
+import { draw, heatmap, layoutKey, mapLayout, on, picture, pictureUrl } from "./plots.js";
 
 const NAMES = ["Red", "Green", "Blue"];
 const N = 5; // the numbers shown: an N×N corner of each channel around the chosen pixel
@@ -90,7 +90,7 @@ export function render(el, d) {
     const gd = el.querySelector(`#${id}`);
     if (gd.dataset.bound) continue;
     gd.dataset.bound = "1";
-    gd.on("plotly_click", (ev) => {
+    on(gd, "plotly_click", (ev) => {
       at = [Math.round(ev.points[0].y), Math.round(ev.points[0].x)];
       numbers(el);
     });

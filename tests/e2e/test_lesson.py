@@ -204,3 +204,43 @@ def test_each_step_opens_on_a_telling_moment(page, live_server):
     page.wait_for_timeout(300)
     assert state(page)["pos"] == 5
     assert page.errors == []
+
+
+def set_range(page, selector: str, value: int) -> None:
+    page.eval_on_selector(selector, "(el, v) => { el.value = v; "
+                          "el.dispatchEvent(new Event('input')); "
+                          "el.dispatchEvent(new Event('change')); }", value)
+
+
+MAP_FILLS_PLOT = """id => {
+  const area = document.querySelector(`#${id} .nsewdrag`).getBoundingClientRect();
+  const img = document.querySelector(`#${id} .hm image`).getBoundingClientRect();
+  return [area.width, img.width, area.height, img.height];
+}"""
+
+
+def test_after_a_geometry_change_the_map_fills_its_plot_and_the_text_follows(page, live_server):
+    open_app(page, live_server, f"{BASE}&step=3&pos=0")
+    page.wait_for_selector("#st-output .hm image")
+    assert "so the map is 28 × 28" in page.text_content("#step-body")
+    set_range(page, "#s-input", 3)
+    set_range(page, "#p-input", 3)
+    page.wait_for_function("() => document.querySelector('#st-output').textContent"
+                           ".includes('Feature map 12×12')")
+    page.wait_for_timeout(300)
+    aw, iw, ah, ih = page.evaluate(MAP_FILLS_PLOT, "st-output")
+    assert abs(aw - iw) < 2 and abs(ah - ih) < 2  # no white side bands: the range is 12 wide
+    body = page.text_content("#step-body")
+    assert "so the map is 12 × 12" in body and "28 × 28" not in body
+    assert "(32 − 5 + 2·3)/3 + 1 = 12" in body
+    assert page.errors == []
+
+
+def test_a_kernel_that_does_not_fit_message_goes_when_it_fits_again(page, live_server):
+    open_app(page, live_server, "img=sample-car&size=8&f=sobel_x&step=2")
+    page.select_option("#kernel-size", "11")
+    page.wait_for_selector("#toast:not([hidden])")
+    page.select_option("#kernel-size", "3")
+    page.wait_for_function("() => document.querySelector('.player .where').textContent"
+                           ".endsWith('of 36')")
+    page.wait_for_selector("#toast", state="hidden", timeout=2000)
