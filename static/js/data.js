@@ -1,11 +1,15 @@
-// The conv layer the views share: ONE POST /api/conv per change of picture, filters or
-// geometry, decoded once. Views read `current` and never fetch the layer themselves.
+// The data layer: everything the views show comes from here, fetched once and cached; views
+// only render. The conv layer: ONE POST /api/conv per change of picture, filters or geometry,
+// decoded once. The catalogue (samples, presets, networks), a network's predictions for a
+// picture, its first-layer filters at an epoch, its training history. (The step arithmetic
+// is arith.js, also data: no DOM.)
 import { api, decode, withImage } from "./api.js";
 import { kernelOf, state } from "./state.js";
 
 export let current = null; // the decoded conv response (see decodeConv)
 export let catalog = { samples: [], presets: [], models: [] };
 let inflight = null;
+const cache = new Map(); // request key → promise of the response (predictions, filters, history)
 
 /** The conv body of the current state (also used by exports and checks). */
 export function convBody(s = state) {
@@ -63,3 +67,41 @@ export async function loadCatalog() {
   catalog = { samples: samples.samples, presets: presets.presets, models: models.models };
   return catalog;
 }
+
+/** A request's promise, cached under key (a failed one is forgotten, to be asked again). */
+function once(key, ask) {
+  if (!cache.has(key)) cache.set(key, ask().catch((e) => { cache.delete(key); throw e; }));
+  return cache.get(key);
+}
+
+/** The network the state names (else the first). */
+export const modelInfo = () => catalog.models.find((m) => m.name === state.model) || catalog.models[0];
+
+/** The first conv layer's name. */
+export const firstConv = (m) => m.layers.find((l) => l.kind === "conv").name;
+
+/** Each layer of network m with its input depth and, for a conv layer, its filters' shape
+ * ({count, k, depth}: "16 filters of 5×5×6", from the parameter count F·(k·k·C + 1)). */
+export function layerShapes(m) {
+  let depth = m.input[2];
+  return m.layers.map((l) => {
+    const out = { ...l, inDepth: depth };
+    if (l.kind === "conv") {
+      const F = l.output_shape[2];
+      out.filters = { count: F, k: Math.round(Math.sqrt((l.params / F - 1) / depth)), depth };
+    }
+    if (l.output_shape.length === 3) depth = l.output_shape[2];
+    return out;
+  });
+}
+
+/** POST /api/models/<name>/predict for the current picture. */
+export const predict = (name) => once(`predict|${name}|${state.img}`,
+  () => withImage(`/api/models/${name}/predict`, { image_id: state.img }));
+
+/** Network m's first-layer filters after `epoch` (−1: the end). */
+export const filtersAt = (m, epoch) => once(`filters|${m.name}|${epoch}`,
+  () => api(`/api/models/${m.name}/filters?layer=${firstConv(m)}${epoch < 0 ? "" : `&epoch=${epoch}`}`));
+
+/** Network m's training history (accuracy and loss per epoch). */
+export const trainingHistory = (m) => once(`history|${m.name}`, () => api(`/api/models/${m.name}/history`));

@@ -36,7 +36,7 @@ export const STEPS = [
     title: "A conv layer is a set of filters",
     text: (c) => [
       `One filter looks for one thing. A conv layer applies several independent filters to the same picture and stacks their maps: ${c.F} filters give ${c.F} maps of ${c.Ho} × ${c.Wo}, a ${c.Ho} × ${c.Wo} × ${c.F} volume.`,
-      "Each map after ReLU (negative values set to 0) and after 2 × 2 max pooling is shown beside it.",
+      "Under each map: the same map after ReLU (negative values set to 0), and after 2 × 2 max pooling (step 9 shows how), drawn to scale: half as wide and half as tall.",
     ],
   },
   {
@@ -84,7 +84,7 @@ export const STEPS = [
     title: "The whole network: CONV → RELU → POOL … → FC",
     text: () => [
       "A typical CNN repeats CONV → RELU, with a POOL now and then, and ends with fully connected layers that turn the last volume into one score per class.",
-      "This network was trained by Convscope's own engine on CIFAR-10. Its guess for your picture is below (it knows 32 × 32 photos of ten kinds of things).",
+      "Trained by Convscope's own engine on CIFAR-10 (32 × 32 photos of ten kinds of things). Its last layer gives one score per class; softmax turns the scores into probabilities (eˢᶜᵒʳᵉ over the sum of them all: positive, adding up to 100 %), charted for your picture.",
     ],
   },
 ];

@@ -152,7 +152,8 @@ subscribe((changed) => {
   if (changed.has("step")) for (const v of Object.values(VIEWS)) v.stop?.(); // Back, a link…
   if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
-      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay")) {
+      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay") ||
+      changed.has("range")) {
     refreshSoon();
   } else if ((changed.has("pos") || changed.has("whole")) && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();

@@ -8,7 +8,7 @@
 const DEFAULTS = {
   img: "sample-car", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
   fi: 0, s: 1, p: 0, d: 1, pos: 0, pp: 0, step: 1, mode: "", ctl: 1, speed: 8,
-  model: "lenet", ep: -1, lay: "", whole: 0,
+  model: "lenet", ep: -1, lay: "", whole: 0, range: "map",
 };
 const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep", "whole"];
 const LIMITS = { size: [8, 512], k: [1, 15], s: [1, 16], p: [0, 16], d: [1, 8], step: [1, 10],
@@ -38,6 +38,7 @@ function clean(key, value) {
   if (key === "img") return /^[\w-]{1,80}$/.test(value) ? value : DEFAULTS.img;
   if (key === "mode") return value === "class" ? "class" : "";
   if (key === "model") return /^[\w-]{1,40}$/.test(value) ? value : DEFAULTS.model;
+  if (key === "range") return value === "layer" ? "layer" : "map";
   if (key === "lay") return /^\w{0,40}$/.test(value) ? value : "";
   return value;
 }

@@ -95,7 +95,8 @@ def test_back_goes_to_the_previous_step(page, live_server):
     page.wait_for_function("() => location.search.includes('step=3')")
     page.go_back()
     page.wait_for_function("() => window.convscope.state.step === 2")
-    assert page.text_content("#step-title").startswith("A filter slides over it")
+    page.wait_for_function("() => document.querySelector('#step-title').textContent"
+                           ".startsWith('A filter slides over it')")
     page.wait_for_selector("[data-view=stepper]:not([hidden])")
     assert state(page)["pos"] == opened + 1
     page.go_back()
