@@ -3,6 +3,8 @@ lesson (after a click on a button or the scrubber too), Back goes to the previou
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import open_app, state
 
 BASE = "img=sample-car&size=32&f=sobel_x,red"
@@ -245,3 +247,105 @@ def test_a_kernel_that_does_not_fit_message_goes_when_it_fits_again(page, live_s
     page.wait_for_function("() => document.querySelector('.player .where').textContent"
                            ".endsWith('of 36')")
     page.wait_for_selector("#toast", state="hidden", timeout=2000)
+
+
+def test_layers_in_sequence_show_filter_shapes_and_pooling_to_come(page, live_server):
+    open_app(page, live_server, "img=sample-car&step=5&model=lenet")
+    page.wait_for_selector("#seq-arch .arch-box")
+    arch = page.text_content("#seq-arch")
+    assert "6 filters of 5×5×3" in arch and "16 filters of 5×5×6" in arch
+    assert page.eval_on_selector_all("#seq-arch .kind-pool .coming", "els => els.length") == 2
+    page.wait_for_selector("#seq-plot .main-svg")
+    # Every row has its colour bar; nothing written over another row's label.
+    bars = page.evaluate("() => document.getElementById('seq-plot').data"
+                         ".filter(t => t.showscale).length")
+    assert bars == 4
+    labels = page.evaluate("""() => [...document.querySelectorAll('#seq-plot .annotation')]
+        .map(a => a.getBoundingClientRect()).map(r => [r.top, r.bottom])""")
+    labels.sort()
+    assert all(a[1] <= b[0] + 1 for a, b in zip(labels, labels[1:], strict=False))
+    # Drawn to scale: pool1 (14×14) is half as wide as conv1 (28×28) in the same-sized cells.
+    ranges = page.evaluate("() => { const l = document.getElementById('seq-plot').layout; "
+                           "return [l.xaxis.range, l.xaxis9.range]; }")
+    assert ranges[0][1] - ranges[0][0] == ranges[1][1] - ranges[1][0] == 28
+    assert page.errors == []
+
+
+def test_words_match_the_layout_and_pictures_their_colours(page, live_server):
+    import app.imaging
+    open_app(page, live_server, "img=sample-car&step=1")
+    page.wait_for_selector("#vol-0 .main-svg")
+    scales = page.evaluate("() => [0, 1, 2].map(c => document.getElementById(`vol-${c}`)"
+                           ".data[0].colorscale.at(-1)[1])")
+    assert scales == ["#ff0000", "#00ff00", "#0000ff"]
+    accept = page.get_attribute("#file-input", "accept")
+    assert "svg" not in accept and "image/*" not in accept
+    for fmt in app.imaging.FORMATS:
+        assert f"image/{fmt.lower()}" in accept
+    cut = page.evaluate("() => [...document.querySelectorAll('.sample span')]"
+                        ".filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.textContent)")
+    assert cut == []
+    page.keyboard.press("4")
+    page.wait_for_function("() => document.querySelector('#step-body').textContent"
+                           ".includes('Under each map')")
+    assert "beside" not in page.text_content("#step-body")
+    page.keyboard.press("0")
+    page.wait_for_function("() => window.convscope.state.step === 10")
+    page.wait_for_function("() => document.querySelector('#step-body').textContent"
+                           ".includes('softmax')")
+    assert "below" not in page.text_content("#step-body")
+    assert page.errors == []
+
+
+def test_softmax_turns_the_scores_into_the_probabilities(page, live_server):
+    import math
+
+    from app.arrays import from_typed
+    pred = live_server.post_json("/api/models/lenet/predict", {"image_id": "sample-car"})
+    scores = from_typed(pred["activations"][-1]["maps"]).astype(float).tolist()
+    top = max(scores)
+    total = sum(math.exp(s - top) for s in scores)
+    order = sorted(range(10), key=lambda i: -scores[i])[:3]
+    open_app(page, live_server, "img=sample-car&step=10&model=lenet")
+    page.wait_for_function("() => document.querySelector('#net-softmax')?.textContent")
+    text = page.text_content("#net-softmax")
+    for i in order:
+        p = math.exp(scores[i] - top) / total
+        assert abs(p - pred["probabilities"][i]) < 1e-4
+        assert f"{pred['classes'][i]} {scores[i]:.2f}".replace("-", "−") in text
+        assert f"= {100 * p:.1f} %" in text
+    assert f"{total:.3f}" in text
+
+
+def test_parameter_counts_as_three_bars_with_ratios(page, live_server):
+    open_app(page, live_server, "img=sample-car&step=8&f=sobel_x,red")
+    page.wait_for_selector("#params-plot .main-svg")
+    bars = page.evaluate("() => { const gd = document.getElementById('params-plot'); "
+                         "return [gd.data[0].y, gd.data[0].x, gd.layout.xaxis.type || 'linear']; }")
+    conv = 2 * (5 * 5 * 3 + 1)
+    local = 28 * 28 * conv
+    fc = 32 * 32 * 3 * 28 * 28 * 2 + 28 * 28 * 2
+    assert bars == [["Fully connected", "Locally connected", "Conv layer"], [fc, local, conv],
+                    "linear"]
+    assert f"{local // conv:,}× the conv layer's" in page.text_content("#params-local")
+    assert f"{round(fc / conv):,}× the conv layer's" in page.text_content("#params-fc")
+
+
+def test_the_colour_range_per_map_or_shared_by_the_layer(page, live_server):
+    open_app(page, live_server, "img=sample-car&step=4&f=sobel_x,red,blue")
+    page.wait_for_selector("#layer-plot .main-svg")
+    peaks = """() => document.getElementById('layer-plot').data.filter((t, i) => i % 4 === 1)
+        .map(t => { let m = 0, z = 0; t.customdata.flat().forEach((v, j) => {
+          if (Math.abs(v) > m) { m = Math.abs(v); z = Math.abs(t.z.flat()[j]); } });
+          return m / z; })"""
+    own = page.evaluate(peaks)
+    assert len({round(p, 4) for p in own}) == 3  # each map its own ±max
+    page.select_option(".range-pick select", "layer")
+    page.wait_for_function("() => location.search.includes('range=layer')")
+    page.wait_for_timeout(300)
+    shared = page.evaluate(peaks)
+    assert len({round(p, 4) for p in shared}) == 1 and shared[0] == pytest.approx(max(own))
+    # The pooled maps to scale: a 14×14 map drawn in a 28-wide cell.
+    r = page.evaluate("() => document.getElementById('layer-plot').layout.xaxis10.range")
+    assert r[1] - r[0] == 28
+    assert page.errors == []
