@@ -78,7 +78,6 @@ export function render(el, data) {
     let peak = 0;
     for (const v of r.data) peak = Math.max(peak, v);
     ui.peak = peak || 1;
-    const st = poolAt(d, f, clampPos());
     const inL = mapLayout({ title: `After ReLU ${r.h}×${r.w}: ${d.filters[f].label}`, h: r.h, w: r.w });
     const bar = (tr) => Object.assign(tr.colorbar, { orientation: "h", y: -0.02, yanchor: "top",
       len: 1, thickness: 10 }) && tr;

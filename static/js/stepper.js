@@ -87,7 +87,6 @@ function drawFigures() {
   const g = d.geometry, f = fi(), m = d.maps[f], filt = d.filters[f];
   const P = g.padding, S = d.S;
   if (pictureCache.u8 !== d.u8) pictureCache = { u8: d.u8, url: pictureUrl(d.u8, S, S) };
-  const st = stepAt(d, f, Math.min(state.pos, m.h * m.w - 1));
   const t = theme();
   const inLayout = mapLayout({ title: `Picture ${S}×${S}×3${P ? `, padding ${P}` : ""}`, h: S, w: S, pad: P,
     colorbar: false, small: true });
