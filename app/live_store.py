@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 POLL_SECONDS = 0.1  # SqliteClasses: how often a follower looks for events from other workers
+MAX_REDIS_CONNECTIONS = 2000  # per process (gunicorn_events.conf.py: 256 threads per worker)
 STREAM_MAX = 1000  # events kept per class (a 60-minute lesson stepping every 4 s: ~900)
 
 
@@ -280,7 +281,10 @@ class RedisClasses(ClassStore):
     def __init__(self, url: str, ttl: float, prefix: str = "convscope:"):
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+        # every follower's stream blocks in XREAD on a connection of its own: room for a
+        # worker's every thread (redis-py's default pool stops at 100)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10,
+                                          max_connections=MAX_REDIS_CONNECTIONS)
         self.ttl, self.prefix = ttl, prefix
         self._join = self.redis.register_script(_JOIN_LUA)
 

@@ -42,8 +42,10 @@ def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
            "CONVSCOPE_DATA_DIR": data_dir, "CONVSCOPE_ACCESS_LOG": "",
            "CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000",
            "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000", **extra}
+    log = open(Path(data_dir) / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (the server's)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:create_app()"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_path = log.name
     http = urllib3.PoolManager(retries=False)
     for _ in range(300):
         try:
@@ -52,7 +54,7 @@ def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
         except urllib3.exceptions.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit(f"{config} did not start: " + proc.stderr.read().decode()[-2000:])
+    raise SystemExit(f"{config} did not start: " + Path(log.name).read_text()[-2000:])
 
 
 def api_load(bases: list[str], ids: list[str], clients: int, seconds: float,
@@ -101,6 +103,24 @@ def follow(url: str, received: dict, ready: threading.Barrier, stop: threading.E
             time.sleep(1)
 
 
+def teach(url: str, secret: str, seconds: float, interval: float,
+          seq: int) -> tuple[dict[int, float], np.ndarray]:
+    """Step every `interval` s for `seconds`: (seq → perf_counter when sent, PUT times in ms)."""
+    sent: dict[int, float] = {}
+    took = []
+    t_end = time.perf_counter() + seconds
+    next_at = time.perf_counter()
+    while time.perf_counter() < t_end:
+        seq += 1
+        t0 = time.perf_counter()
+        put(url, {"state": {"step": 1 + seq % 10, "pos": seq}}, secret)
+        sent[seq] = t0
+        took.append((time.perf_counter() - t0) * 1000)
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+    return sent, np.array(took)
+
+
 def percentiles(ms: np.ndarray) -> str:
     if not len(ms):
         return "no data"
@@ -125,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--interval", type=float, default=0.5, help="teacher's step interval")
     parser.add_argument("--workers", type=int, default=2, help="main workers per replica")
+    parser.add_argument("--alone", type=float, default=20,
+                        help="seconds of stepping with no API load first (the reference)")
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
 
@@ -172,31 +194,30 @@ def main(argv: list[str] | None = None) -> int:
             t.start()
         ready.wait(timeout=60)
         print(f"run 2: {args.followers} followers connected; the teacher steps every "
-              f"{args.interval:g} s while {args.clients} API clients run", flush=True)
+              f"{args.interval:g} s, {args.alone:g} s alone, then {args.seconds:g} s while "
+              f"{args.clients} API clients run", flush=True)
 
-        sent: dict[int, float] = {}
+        # the teacher's page talks to the events instance too: the proxy sends /api/classes/
+        # there, so a step never queues behind the lesson's computations (docs/serving.md)
+        url = f"{events[0]}/api/classes/{code}/state"
+        alone, alone_put = teach(url, secret, args.alone, args.interval, 0)
         load_out: list = []
         loader = threading.Thread(target=lambda: load_out.extend(
             api_load(mains, ids, args.clients, args.seconds)))
         loader.start()
-        url = f"{mains[0]}/api/classes/{code}/state"
-        t_end = time.perf_counter() + args.seconds
-        seq = 0
-        next_at = time.perf_counter()
-        while time.perf_counter() < t_end:
-            seq += 1
-            t0 = time.perf_counter()
-            put(url, {"state": {"step": 1 + seq % 10, "pos": seq}}, secret)
-            sent[seq] = t0
-            next_at += args.interval
-            time.sleep(max(0.0, next_at - time.perf_counter()))
+        sent, put_ms = teach(url, secret, args.seconds, args.interval, len(alone))
         loader.join()
         time.sleep(2)  # the last events' stragglers
         stop.set()
 
-        delays = np.array([(r[s] - t) * 1000 for r in received for s, t in sent.items()
-                           if s in r])
-        lost = sum(1 for r in received for s in sent if s not in r)
+        def delays_of(steps: dict[int, float]) -> tuple[np.ndarray, int]:
+            got = np.array([(r[s] - t) * 1000 for r in received for s, t in steps.items()
+                            if s in r])
+            return got, sum(1 for r in received for s in steps if s not in r)
+
+        alone_delays, alone_lost = delays_of(alone)
+        delays, lost = delays_of(sent)
+        lost += alone_lost
         with_p95, with_text = api_summary(load_out)
         without_p95, without_text = api_summary(without)
     finally:
@@ -212,11 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Convscope live class: {args.followers} followers (SSE, threads in one process) on 2 "
         f"events instances (gunicorn gthread, 1 worker) sharing one redis-server; the teacher "
-        f"on main instance 1 steps every {args.interval:g} s for {args.seconds:g} s "
+        f"(on events instance 1) steps every {args.interval:g} s for {args.seconds:g} s "
         f"({len(sent)} steps); {args.clients} API clients (load test mix) on 2 main instances "
         f"({args.workers} workers each); {os.cpu_count()} cores shared by everything.",
         "",
-        f"delay teacher step → follower receipt ({len(delays)} receipts): "
+        f"with no API load ({args.alone:g} s, {len(alone)} steps): delay "
+        f"{percentiles(alone_delays)}; teacher's PUT {percentiles(alone_put)}",
+        f"with the API load: teacher's PUT {percentiles(put_ms)}",
+        f"delay teacher step → follower receipt under load ({len(delays)} receipts): "
         f"{percentiles(delays)}  (target p95 < 250 ms: "
         f"{'met' if delay_p95 < 250 else 'MISSED'})",
         f"events lost: {lost} of {len(sent) * args.followers} "

@@ -7,11 +7,15 @@ import * as geometry from "./geometry.js";
 import * as input from "./input.js";
 import * as layer from "./layer.js";
 import { context, openingOf, renderText, STEPS } from "./lesson.js";
+import * as live from "./live.js";
+import * as liveStudent from "./live_student.js";
+import * as liveTeacher from "./live_teacher.js";
 import * as network from "./network.js";
 import * as params from "./params.js";
 import * as pooling from "./pooling.js";
 import { followHistory, readUrl, state, subscribe, update } from "./state.js";
 import * as stepper from "./stepper.js";
+import * as swipe from "./swipe.js";
 import * as training from "./training.js";
 import * as volume from "./volume.js";
 
@@ -124,10 +128,20 @@ function buildNav() {
   document.getElementById("next-step").addEventListener("click", () => goStep(state.step + 1));
 }
 
+/** On a narrow screen the step list scrolls sideways: keep the current step in it. */
+function keepInView(b) {
+  const list = document.getElementById("step-list");
+  const r = b.getBoundingClientRect(), box = list.getBoundingClientRect();
+  if (r.left < box.left || r.right > box.right) {
+    list.scrollLeft += r.left - box.left - (box.width - r.width) / 2;
+  }
+}
+
 function syncNav() {
   for (const b of document.querySelectorAll("#step-list button")) {
     const on = Number(b.dataset.step) === state.step;
     b.classList.toggle("current", on);
+    if (on) keepInView(b);
     if (on) b.setAttribute("aria-current", "step");
     else b.removeAttribute("aria-current");
   }
@@ -153,7 +167,7 @@ subscribe((changed) => {
   if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
       changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay") ||
-      changed.has("range")) {
+      ["xm", "xc", "pf", "range"].some((k) => changed.has(k))) {
     refreshSoon();
   } else if ((changed.has("pos") || changed.has("whole")) && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();
@@ -174,9 +188,14 @@ async function start() {
   if (named && !new URLSearchParams(location.search).has(named)) opening = state.step;
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
+  swipe.init(() => goStep(state.step + 1), () => goStep(state.step - 1));
   input.init(showError);
   geometry.init();
   exportsUi.init(showError);
+  liveTeacher.init(showError);
+  liveStudent.init(showError);
+  const joinCode = live.init(); // resumes a class after a reload
+  if (joinCode) liveStudent.showJoin(joinCode);
   document.getElementById("toast").addEventListener("click", (e) => { e.currentTarget.hidden = true; });
   window.addEventListener("resize", () => {
     clearTimeout(start.resize);
@@ -191,7 +210,8 @@ async function start() {
   filters.init(showError);
   input.sync();
   await refresh();
-  window.convscope = { state, update, current: () => current, stats: (await import("./player.js")).stats };
+  window.convscope = { state, update, current: () => current, stats: (await import("./player.js")).stats,
+    live: live.live };
 }
 
 start();

@@ -7,6 +7,7 @@ import { mapsFigure } from "./figures.js";
 import { draw, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { modelPicker, rangeToggle } from "./widgets.js";
+import * as why from "./why.js";
 
 const n = (v) => Number(v).toLocaleString("en-US");
 
@@ -84,13 +85,14 @@ export async function render(el) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
       <div class="net-row"><div class="net-guess"><div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
       <p class="softmax" id="net-softmax"></p></div>
-      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div></div>`;
+      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div>
+      <div class="net-why" id="net-why"></div></div>`;
   }
   modelPicker(el);
   rangeToggle(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name }));
+  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0 }));
   await probabilities(el.querySelector("#net-probs"), res);
   softmax(el.querySelector("#net-softmax"), res);
   const a = res.activations.find((x) => x.layer === chosen());
@@ -109,6 +111,10 @@ export async function render(el) {
       layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
     const { traces, layout } = mapsFigure(layers, cols);
     await draw(acts, traces, layout);
+    why.onMapClick(acts, (i) => { // a map's filter → its top patches, brought into view
+      update({ pf: i });
+      el.querySelector("#why-patches")?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    });
   } else if (a) {
     const { data } = decode(a.maps);
     await draw(acts, [{ type: "bar", y: Array.from(data), marker: { color: "#31688e" },
@@ -116,6 +122,7 @@ export async function render(el) {
       font: { size: theme().font }, margin: { l: 50, r: 10, t: 50, b: 30 }, dragmode: false,
       paper_bgcolor: "rgba(0,0,0,0)" });
   }
+  await why.renderWhy(el.querySelector("#net-why"), m, res, chosen());
 }
 
 /** Step 10: how softmax turns the last layer's scores into the probabilities, with the

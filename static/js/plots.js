@@ -99,10 +99,23 @@ export function on(el, event, fn) {
   el.on?.(event, fn);
 }
 
+// A figure follows its box: in classroom mode and on a phone the boxes are sized by the
+// flex/grid layout (the space the numbers beside them leave), which can change after the
+// first draw without the window resizing (Plotly's `responsive` only listens to the window).
+const resized = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (target.layout && target.isConnected && target.offsetWidth) Plotly.Plots.resize(target);
+  }
+});
+
 /** Draw (or cheaply redraw) a figure. When a map's axes change size (a new stride, padding or
  * picture size), Plotly.react kept the old aspect-constrained range (white side bands), so a
  * figure whose axes change is drawn afresh, its listeners bound again. */
 export async function draw(el, data, layout) {
+  if (!el.dataset.sized) {
+    el.dataset.sized = "1";
+    resized.observe(el);
+  }
   const axes = JSON.stringify([layout.xaxis?.range, layout.yaxis?.range]);
   const fresh = el.dataset.axes !== undefined && el.dataset.axes !== axes;
   el.dataset.axes = axes;

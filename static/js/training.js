@@ -6,6 +6,7 @@ import { layerFigure } from "./figures.js";
 import { draw, layoutKey, Plotly, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { modelPicker, rangeToggle, tiles } from "./widgets.js";
+import { attachTiles } from "./why.js";
 
 let ui = null, epochs = [], timer = 0;
 
@@ -99,7 +100,8 @@ export function key(e) {
 export async function renderLearned(el) {
   if (!el.querySelector(".learned")) {
     el.innerHTML = `<div class="learned"><div class="learned-side"><div class="tiles" id="learned-tiles"></div>
-      <button type="button" id="learned-use">Use these filters in the layer view</button></div>
+      <button type="button" id="learned-use">Use these filters in the layer view</button>
+      <div class="why-patches" id="learned-patches" aria-live="polite"></div></div>
       <div class="plot" id="layer-plot-learned" role="figure" aria-label="The learned filters applied to the picture"></div></div>`;
     el.querySelector("#learned-use").addEventListener("click", () => {
       const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
@@ -113,6 +115,7 @@ export async function renderLearned(el) {
   tiles(box, await filtersAt(m, -1));
   box.classList.toggle("big", box.children.length <= 9);
   box.classList.toggle("many", box.children.length > 16);
+  attachTiles(box, el.querySelector("#learned-patches"), m.name, conv.name); // tile → top patches
   // The network's own first layers on the picture (its input normalised as in training):
   // conv → ReLU → pool, as the layer view draws a hand-made layer.
   const [res, bank] = await Promise.all([predict(m.name), filtersAt(m, -1)]);
