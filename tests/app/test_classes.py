@@ -4,6 +4,7 @@ every mistake is a 4xx problem+json. In-process client, SQLite class store."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 
 import pytest
@@ -138,6 +139,21 @@ def test_an_idle_class_expires_with_its_students(tmp_path):
     assert store.students(code) == {}
     assert store._conn().execute("SELECT COUNT(*) FROM events WHERE code = ?",
                                  (code,)).fetchone() == (0,)
+
+
+def test_expired_classes_go_even_when_nobody_writes(tmp_path):
+    from app.live_store import SqliteClasses
+
+    store = SqliteClasses(tmp_path / "c.sqlite3", ttl=0.3, purge_every=0.1)
+    assert store.create("ABCDEF", {"x": 1}, "{}")
+    store.join("ABCDEF", "token-of-a-student", "Ada", 10)
+    time.sleep(0.8)  # expired, and no request since
+    db = sqlite3.connect(tmp_path / "c.sqlite3")
+    counts = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
+              for t in ("classes", "students", "answers", "events")]
+    assert counts == [0, 0, 0, 0]
+    for f in tmp_path.iterdir():  # the database and its write-ahead log
+        assert b"Ada" not in f.read_bytes(), f  # overwritten (secure_delete), log emptied
 
 
 def test_the_class_holds_at_most_max_followers(client):
