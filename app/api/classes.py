@@ -218,20 +218,24 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
     last = header.last_event_id or query.last
     if last is not None and not classes.store.valid_event_id(last):
         last = None  # from another store or garbled: start from the current snapshot
-    response = Response(_stream(classes, path.code, last), mimetype="text/event-stream")
+    seconds = current_app.config.get("CLASS_STREAM_SECONDS", STREAM_SECONDS)
+    response = Response(_stream(classes, path.code, last, seconds),
+                        mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
 
 
-def _stream(classes: Classes, code: str, last: str | None) -> Iterator[str]:
-    """The SSE body: retry, then events as they come, comments as heartbeats."""
+def _stream(classes: Classes, code: str, last: str | None, seconds: float) -> Iterator[str]:
+    """The SSE body: retry, then events as they come, comments as heartbeats; it ends after
+    `seconds` (the client reconnects with Last-Event-ID)."""
     yield f"retry: {RETRY_MS}\n\n"
-    end = time.monotonic() + STREAM_SECONDS
+    end = time.monotonic() + seconds
     outage = None
     while time.monotonic() < end:
         try:
-            found = classes.store.events(code, last, HEARTBEAT_SECONDS)
+            found = classes.store.events(code, last,
+                                         min(HEARTBEAT_SECONDS, max(0.0, end - time.monotonic())))
             outage = None
         except (RedisError, OSError):
             outage = outage or time.monotonic()

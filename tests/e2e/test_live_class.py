@@ -217,6 +217,53 @@ def test_a_reloaded_student_page_is_back_in_the_class(room):
                         ".endsWith('following')")
 
 
+def test_a_dropped_connection_reconnects_by_itself_and_misses_nothing(browser, tmp_path):
+    """Its own server, whose streams end every 2 s: while a student is offline, the stream
+    ends and reconnecting fails; back online, EventSource catches up with Last-Event-ID."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    app = create_app({"DATA_DIR": tmp_path, "STORE": "disk", "CLASS_STREAM_SECONDS": 2})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    t, s = new_page(browser, 1024, 768), new_page(browser, 390, 844)
+    try:
+        open_app(t, type("L", (), {"url": url})(), "step=2")
+        t.click("#live-start")
+        t.click("#live-join-hide")
+        s.goto(f"{url}/join/{t.text_content('#live-code')}")
+        s.click("#live-join-button")
+        s.wait_for_selector("body[data-ready]")
+        s.context.set_offline(True)  # the school Wi-Fi drops
+        s.wait_for_function("() => document.getElementById('live-status').textContent"
+                            ".includes('reconnecting')")
+        for _ in range(4):
+            t.keyboard.press("ArrowRight")  # events while the student is away
+        t.click("#next-step")
+        s.context.set_offline(False)
+        same_as(s, t, "step", "pos", timeout=20_000)
+        s.wait_for_function("() => document.getElementById('live-status').textContent"
+                            ".endsWith('following')", timeout=20_000)
+        assert s.errors == [] and t.errors == []
+    finally:
+        t.context.close()
+        s.context.close()
+        server.shutdown()
+
+
+def test_a_reloaded_teacher_page_goes_on_driving(room):
+    t, s = room["teacher"], room["students"][0]
+    t.reload()
+    t.wait_for_selector("body[data-ready]")
+    assert t.text_content("#live-start") == f"Class {room['code']}"
+    t.click("#next-step")
+    same_as(s, t, "step")
+
+
 def test_a_phone_follows(room, browser):
     t = room["teacher"]
     phone = new_page(browser, 390, 844, is_mobile=True, has_touch=True, device_scale_factor=2)
