@@ -12,6 +12,12 @@ import os
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
+# Big buffers go back to the system when freed, in the master and so in every worker it forks
+# (app/budget.py: without it, memory stayed held after a burst until workers recycled).
+from app.budget import tune_malloc  # noqa: E402
+
+tune_malloc()
+
 bind = f"{os.environ.get('CONVSCOPE_HOST', '0.0.0.0')}:{os.environ.get('CONVSCOPE_PORT', '8000')}"
 workers = int(os.environ.get("CONVSCOPE_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "gthread"  # a thread waits on a slow upload while another computes
@@ -29,5 +35,6 @@ def post_worker_init(worker):
     """Load the trained networks before the first prediction asks for them."""
     from app import networks
 
-    for name in networks.names():
-        networks.get(name)
+    # the app's own folder setting (worker.wsgi is the app, loaded before this hook), so the
+    # cache entries warmed here are the ones its requests look up
+    networks.warm(worker.wsgi.config["MODELS_DIR"])

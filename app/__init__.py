@@ -6,15 +6,24 @@ models in app/schemas.py, through flask-openapi3.
 
 from __future__ import annotations
 
-from flask import Flask, Response
-from flask_compress import Compress
-from flask_openapi3 import Info, OpenAPI
+import os
 
-from app import budget, config, problems
-from app.live import Classes
-from app.live_store import make_class_store
-from app.pictures import Pictures
-from app.store import make_store
+# One BLAS thread unless told otherwise (OPENBLAS_NUM_THREADS=2 python -m app), set before
+# numpy is first imported, as gunicorn.conf.py does: requests are small, and on a loaded
+# machine a second OpenBLAS thread busy-waits (twice the CPU for no latency gain).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from flask import Flask, Response  # noqa: E402
+from flask_compress import Compress  # noqa: E402
+from flask_openapi3 import Info, OpenAPI  # noqa: E402
+
+from app import budget, config, limits, problems  # noqa: E402
+from app.jsonio import use_orjson  # noqa: E402
+from app.live import Classes  # noqa: E402
+from app.live_store import make_class_store  # noqa: E402
+from app.pictures import Pictures  # noqa: E402
+from app.store import make_store  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -39,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                   doc_ui=False,  # no UI bundle (it would need outside assets): just the JSON
                   validation_error_status=422, validation_error_model=problems.ProblemDetails,
                   validation_error_callback=problems.validation_problem)
+    use_orjson(app)
     app.config.from_mapping(config.from_environment())
     # Cheap compression levels: the big JSON is mostly base64 of float32 maps, which gzip's
     # default level (6) takes 10 s of CPU to shrink barely more than level 1 (docs/serving.md).
@@ -49,8 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
                                         "text/javascript", "application/javascript"]
     if test_config:
         app.config.update(test_config)
+    app.json = problems.JSONProvider(app)
 
-    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"])
+    store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"],
+                       app.config["UPLOAD_TTL_SECONDS"])
+    for warning in store.check():  # a setting that cannot work raises ValueError here
+        app.logger.warning("image store: %s", warning)
     app.extensions["store"] = store
     app.extensions["pictures"] = Pictures(store)
     app.extensions["classes"] = Classes(
@@ -58,7 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                          app.config["CLASS_IDLE_HOURS"] * 3600),
         app.config["CLASS_MAX_FOLLOWERS"])
 
-    problems.register(app)
+    problems.register(app, store.transient_errors)
+    limits.init_app(app)
     budget.register(app)
     app.after_request(_security_headers)
     Compress(app)

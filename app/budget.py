@@ -38,6 +38,23 @@ except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
     _libc = None
 
 
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
+
+
+def tune_malloc(mmap_threshold: int = 1 << 20, arenas: int = 2) -> None:
+    """Make glibc give big buffers back as soon as they are freed, for this process and the
+    workers it forks (gunicorn.conf.py calls it in the master).
+
+    Buffers of ≥ mmap_threshold bytes get their own mapping, unmapped at free: by default glibc
+    raises that threshold up to 32 MB after the first big free, so a burst's JSON and pictures
+    land on the heap and stay there (2.5 GB per idle worker in issue 11). Fewer arenas: the
+    threads of a worker share two heaps instead of one each.
+    """
+    if _libc is not None:
+        _libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+        _libc.mallopt(M_ARENA_MAX, arenas)
+
+
 def release_memory() -> None:
     """Return the free heap pages to the system (glibc keeps them otherwise)."""
     if _libc is not None:

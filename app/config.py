@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cnn_core.model import MODELS_DIR
+
 
 def default_data_dir() -> Path:
     """A per-user data folder ($XDG_DATA_HOME/convscope, else ~/.local/share/convscope)."""
@@ -23,7 +25,16 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # an upload's body; a 12 MP phone photo is 3-8 MB
         "MAX_CONTENT_LENGTH": int(env.get("CONVSCOPE_MAX_UPLOAD_MB", "20")) * 1_000_000,
         "MAX_IMAGE_PIXELS": int(env.get("CONVSCOPE_MAX_IMAGE_MP", "50")) * 1_000_000,
-        "MODELS_DIR": env.get("CONVSCOPE_MODELS_DIR") or None,
+        # the trained networks' folder, resolved here once: cnn_core never reads the environment
+        "MODELS_DIR": str(Path(env.get("CONVSCOPE_MODELS_DIR") or MODELS_DIR)),
+        # uploads are forgotten this long after they were stored (students' photos)
+        "UPLOAD_TTL_SECONDS": float(env.get("CONVSCOPE_UPLOAD_TTL_HOURS", "24")) * 3600,
+        # per client (app/limits.py); "" turns it off
+        "UPLOAD_RATE": env.get("CONVSCOPE_UPLOAD_RATE", "10 per minute; 100 per hour"),
+        # trusted proxies in front (nginx: 1): the client is then taken from X-Forwarded-For
+        "PROXY_HOPS": int(env.get("CONVSCOPE_PROXY_HOPS", "0")),
+        **({"RATELIMIT_STORAGE_URI": env["CONVSCOPE_RATELIMIT_STORAGE"]}
+           if env.get("CONVSCOPE_RATELIMIT_STORAGE") else {}),
         # live classes (app/live.py): idle lifetime, students per class, per-address limits
         "CLASS_IDLE_HOURS": float(env.get("CONVSCOPE_CLASS_IDLE_HOURS", "3")),
         "CLASS_MAX_FOLLOWERS": int(env.get("CONVSCOPE_CLASS_MAX_FOLLOWERS", "100")),

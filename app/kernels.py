@@ -36,8 +36,8 @@ def _learned(kernel: Kernel, field: str, models_dir: str | None) -> tuple[np.nda
                       f"{kernel.model} {kernel.layer} has {len(bank)} filters "
                        f"(0 to {len(bank) - 1}).",
                       field=f"{field}.index")
-    layer = next(lay for lay in model.layers if lay.name == kernel.layer)
-    bias = float(layer.params["b"][kernel.index]) if kernel.epoch is None else 0.0
+    # the bias of the same epoch as the weights (never the final bias with an old filter)
+    bias = float(model.filter_bias(kernel.layer, kernel.epoch)[kernel.index])
     # The network sees (x − mean)/std; folding that into the filter makes its map on the
     # picture's [0, 1] pixels the network's own conv1 map (wherever no padding is under it).
     w = bank[kernel.index] / model.std

@@ -19,8 +19,8 @@ from app.store import Store
 class Pictures:
     def __init__(self, store: Store, cache_size: int = 64):
         self.store = store
-        # working(image_id, size): least recently used pictures go first (thread-safe)
-        self.working = lru_cache(maxsize=cache_size)(self._working)
+        # _cached(image_id, size): least recently used pictures go first (thread-safe)
+        self._cached = lru_cache(maxsize=cache_size)(self._working)
 
     def image(self, image_id: str) -> Image.Image:
         """The stored square picture (RGB, side ≤ 512); ApiError 404 if we don't have it."""
@@ -37,11 +37,23 @@ class Pictures:
                 return imaging.decode_stored(data)
         except imaging.ImageError:
             pass  # a damaged stored copy: as good as gone, and uploading again mends it
-        raise ApiError(404, "Unknown image",
-                       "The server no longer has this picture; please upload it again.",
-                       field="image_id", slug="unknown-image")
+        raise _unknown()
+
+    def working(self, image_id: str, size: int) -> np.ndarray:
+        """(size, size, 3) float32 in [0, 1], read-only; ApiError 404 if we don't have it.
+        An upload is looked up in the store every time (cheap): one deleted or expired must
+        not live on in this worker's cache."""
+        if samples.sample_name(image_id) is None and image_id not in self.store:
+            raise _unknown()
+        return self._cached(image_id, size)
 
     def _working(self, image_id: str, size: int) -> np.ndarray:
         x = imaging.working_array(self.image(image_id), size)
         x.flags.writeable = False  # shared by every request of this worker
         return x
+
+
+def _unknown() -> ApiError:
+    return ApiError(404, "Unknown image",
+                    "The server no longer has this picture; please upload it again.",
+                    field="image_id", slug="unknown-image")

@@ -1,19 +1,35 @@
 """Errors as RFC 9457 problem details (application/problem+json), never a stack trace.
 
 A view raises ApiError(status, title, detail, field=…); Flask's own HTTP errors (404 route,
-405, 413 body too large) and request-validation errors come out in the same shape.
+405 with its Allow header, 413 body too large, 429 with Retry-After) and request-validation
+errors come out in the same shape. So does JSON too deeply nested to parse (400), and a
+chunked body longer than MAX_CONTENT_LENGTH (413: it is not silently cut short).
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, json, request
+from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ValidationError
-from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.store import StoreFullError
 
 SLUGS = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
          409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
-         429: "too-many-requests", 503: "store-unavailable"}
+         429: "too-many-requests", 503: "store-unavailable", 507: "store-full"}
+STORE_RETRY_SECONDS = 5
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that nesting too deep to parse is malformed JSON (a ValueError,
+    so a 400), not a RecursionError (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class ProblemDetails(BaseModel):
@@ -69,7 +85,22 @@ def validation_problem(e: ValidationError) -> Response:
     return problem_response(ApiError(422, "Invalid request", detail, field=field or None))
 
 
-def register(app: Flask) -> None:
+def _bound_chunked_body() -> None:
+    """A body without Content-Length (chunked) is read up to MAX_CONTENT_LENGTH by Werkzeug
+    and then cut off silently; read it here, and answer 413 if there was more."""
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None:
+        return
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    if len(request.get_data(cache=True)) >= limit and request.stream.read(1):
+        raise RequestEntityTooLarge()
+
+
+def register(app: Flask, store_errors: tuple[type[Exception], ...] = ()) -> None:
+    """Every error as problem+json; store_errors are the store's "unreachable" errors (503)."""
+    app.before_request(_bound_chunked_body)
+
     @app.errorhandler(ApiError)
     def _problem(p: ApiError) -> Response:
         return problem_response(p)
@@ -79,14 +110,27 @@ def register(app: Flask) -> None:
         if e.response is not None:  # already a response (a validation error made by the hook)
             return e.response
         status = e.code or 500
-        return problem_response(ApiError(status, e.name, e.description or e.name))
+        headers = {k: v for k, v in e.get_headers() if k in ("Allow", "Retry-After")}
+        return problem_response(ApiError(status, e.name, e.description or e.name,
+                                         headers=headers))
 
-    @app.errorhandler(RedisError)
-    def _store_down(e: RedisError) -> Response:
-        app.logger.error("image store unavailable: %s", e)
-        return problem_response(ApiError(503, "Image store unavailable",
-                                         "The server cannot reach its picture store just now; "
-                                         "please try again in a moment."))
+    @app.errorhandler(StoreFullError)
+    def _store_full(e: StoreFullError) -> Response:
+        app.logger.error("image store full: %s", e)
+        return problem_response(ApiError(507, "No room for pictures",
+                                         "The server has no room left to keep this picture. "
+                                         "Please try again in a few minutes, or use a built-in "
+                                         "picture; tell the teacher if it keeps happening.",
+                                         headers={"Retry-After": "60"}))
+
+    for error in store_errors:
+        @app.errorhandler(error)
+        def _store_down(e: Exception) -> Response:
+            app.logger.error("image store unavailable: %s", e)
+            return problem_response(ApiError(503, "Image store unavailable",
+                                             "The server cannot reach its picture store just "
+                                             "now; please try again in a moment.",
+                                             headers={"Retry-After": str(STORE_RETRY_SECONDS)}))
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> Response:

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from werkzeug.datastructures import FileStorage as _FileStorage
 
 from app.arrays import TypedArray
 
 IMAGE_ID = r"^([0-9a-f]{64}|sample-[a-z0-9_]{1,40})$"
-ImageId = Annotated[str, Field(pattern=IMAGE_ID, description="an upload's sha256 or sample-<name>")]
+ImageId = Annotated[str, Field(pattern=IMAGE_ID, description="an upload's id or sample-<name>")]
 Weight = Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]
 Size = Annotated[int, Field(ge=8, le=512, description="working size S: the picture is S×S")]
 
@@ -19,11 +27,31 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _odd(n: int) -> int:
+    if n % 2 == 0:
+        raise ValueError(f"presets have odd sizes (3, 5, 7…), not {n}")
+    return n
+
+
+# An odd size, said in the OpenAPI document too (JSON Schema has no "odd": not a multiple of 2)
+OddSize = Annotated[int, Field(ge=1, le=15, json_schema_extra={"not": {"multipleOf": 2}}),
+                    AfterValidator(_odd)]
+
+
+def _exactly_one_of(*names: str) -> dict:
+    """JSON Schema for "exactly one of these properties is given (and not null)"."""
+    return {"oneOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}}
+                      for n in names]}
+
+
 class Kernel(Strict):
     """One filter: a preset, a trained network's filter, or hand-made weights (kh×kw×3)."""
 
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra=_exactly_one_of("preset", "model", "weights"))
+
     preset: str | None = Field(None, max_length=40, examples=["sobel_x"])
-    size: int = Field(5, ge=1, le=15, description="a preset's size (odd)")
+    size: OddSize = Field(5, description="a preset's size (odd)")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="the random preset's seed")
     model: str | None = Field(None, max_length=40, examples=["lenet"])
     layer: str = Field("conv1", max_length=40)
@@ -55,6 +83,23 @@ class ConvBody(Strict):
     padding: int = Field(0, ge=0, le=16)
     dilation: int = Field(1, ge=1, le=8)
     pool: Pool = Pool()
+
+
+Output = Literal["maps", "relu", "pooled"]
+MapsDtype = Literal["f4", "f2"]
+DTYPE_HELP = ("f4: float32, exactly the engine's numbers; f2: float16, half the bytes, rounded "
+              "to about 3 significant digits (decode it yourself: not a Plotly dtype)")
+
+
+class ConvLayerBody(ConvBody):
+    """The conv body of POST /api/conv: which stacks to send, and in what precision."""
+
+    outputs: list[Output] = Field(
+        ["maps", "relu", "pooled"], min_length=1, max_length=3,
+        description="stacks to send (default all three); relu and pooled follow from maps "
+                    "(relu = max(maps, 0), pooled = pool(relu)), so a page may ask for maps "
+                    "alone and derive the rest")
+    dtype: MapsDtype = Field("f4", description=DTYPE_HELP)
 
 
 class OneFilterBody(ConvBody):
@@ -100,9 +145,9 @@ class ConvResponse(BaseModel):
     geometry: Geometry
     image: TypedArray
     filters: list[FilterOut]
-    maps: list[TypedArray]
-    relu: list[TypedArray]
-    pooled: list[TypedArray]
+    maps: list[TypedArray] | None = Field(None, description="when in the request's outputs")
+    relu: list[TypedArray] | None = Field(None, description="when in the request's outputs")
+    pooled: list[TypedArray] | None = Field(None, description="when in the request's outputs")
 
 
 class Window(BaseModel):
@@ -132,12 +177,25 @@ class PoolStepResponse(BaseModel):
 class UploadForm(BaseModel):
     image: FileStorage
 
+    @field_validator("image", mode="before")
+    @classmethod
+    def _a_file(cls, v: object) -> object:
+        if not isinstance(v, _FileStorage):
+            raise ValueError("send the picture as a file in the multipart field image, not text")
+        return v
+
 
 class UploadResponse(BaseModel):
     image_id: str
     width: int
     height: int
     format: str
+    delete_token: str = Field(description="send as header X-Delete-Token to delete it")
+    expires_in: int = Field(description="seconds until the server forgets the picture")
+
+
+class DeleteHeader(BaseModel):
+    x_delete_token: str = Field(pattern=r"^[0-9a-f]{64}$", description="the upload's token")
 
 
 class ImagePath(BaseModel):
@@ -159,7 +217,7 @@ class SamplesResponse(BaseModel):
 
 
 class PresetQuery(BaseModel):
-    size: int = Field(5, ge=1, le=15)
+    size: OddSize = 5
 
 
 class Preset(BaseModel):
@@ -180,6 +238,7 @@ class ModelPath(BaseModel):
 
 class PredictBody(Strict):
     image_id: ImageId
+    dtype: MapsDtype = Field("f4", description="of the activations: " + DTYPE_HELP)
 
 
 class LayerInfo(BaseModel):

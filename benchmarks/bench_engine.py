@@ -1,104 +1,292 @@
-"""Engine throughput beside the machine's own float32 GEMM, in one run.
+"""Engine speed beside torch (the in-run reference) and the machine's own float32 GEMM.
 
-    python -m benchmarks.bench_engine [--repeat 20]
+    python -m benchmarks.bench_engine [--repeat 20] [--threads 1] [--quick]
 
-Prints, for each case, the time per call, GFLOP/s (counting 2·M·K·N for every
-matmul-equivalent) and the ratio to numpy's large square float32 matmul on this
-machine right now, so that noise on a shared machine affects both sides alike.
+Every case runs the engine and, when torch is installed (requirements-bench.txt), the same
+work in torch in both its layouts, NCHW and channels-last, in the same process with the same
+thread count (numpy's BLAS through OPENBLAS_NUM_THREADS, torch through set_num_threads).
+The calls are interleaved and the best of `repeat` kept, so load on a shared machine hits
+every side alike; read the ratios (engine ÷ torch), not the milliseconds. Without torch the
+engine's figures and the GEMM reference are printed alone.
+
+One BLAS thread by default, as the trainer and the server use (on a loaded 2-core machine a
+second OpenBLAS thread busy-waits); `--threads 2` or OPENBLAS_NUM_THREADS=2 to change it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
-
-import numpy as np
-
-from cnn_core.conv import conv2d, conv2d_backward, conv2d_forward
-from cnn_core.layers import softmax_cross_entropy
-from cnn_core.model import build_model
+import sys
 
 
-def best_time(fn, repeat: int) -> float:
-    """Best of `repeat` timed calls after two warm-ups: the least disturbed run."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def set_threads(argv: list[str]) -> int:
+    """BLAS threads from --threads, else OPENBLAS_NUM_THREADS, else 1; set in the environment
+    before numpy is imported (BLAS reads it once, at load)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--threads", type=int)
+    n = pre.parse_known_args(argv)[0].threads or int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+    return n
+
+
+THREADS = set_threads(sys.argv[1:]) if __name__ == "__main__" else 1
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from cnn_core.conv import conv2d, conv2d_backward, conv2d_forward  # noqa: E402
+from cnn_core.layers import softmax_cross_entropy  # noqa: E402
+from cnn_core.model import Model, build_model  # noqa: E402
+from cnn_core.pool import max_pool_backward, max_pool_forward  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as tf
+except ImportError:  # the benchmark runs without it: engine figures only
+    torch = None
+
+
+def compare(fns: dict, repeat: int) -> dict[str, float]:
+    """Best seconds of each callable, calls interleaved round-robin after two warm-ups."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        fn()
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
-def gemm_gflops(repeat: int, n: int = 2048) -> float:
+def gemm_gflops(repeat: int, n: int = 1024) -> float:
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = a.T.copy()
-    return 2 * n**3 / best_time(lambda: a @ b, max(3, repeat // 4)) / 1e9
+    return 2 * n**3 / compare({"gemm": lambda: a @ b}, max(3, repeat // 4))["gemm"] / 1e9
 
 
-def conv_case(shape, filters, k, repeat):
-    """Seconds of forward (inference), forward keeping cols (training) and backward, and
-    the forward's GFLOP, for one conv layer."""
+# --- torch twins of the engine's operations -----------------------------------------------
+
+def _nchw(x: np.ndarray, channels_last: bool):
+    """NHWC numpy → an NCHW-shaped torch tensor, in channels-last memory or contiguous NCHW."""
+    t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2)
+    return t if channels_last else t.contiguous()
+
+
+def torch_model(model: Model, channels_last: bool):
+    """The same network in torch, with the engine's weights (fc rows permuted: the engine
+    flattens H, W, C, torch C, H, W)."""
+    nn = torch.nn
+    mods, shape = [], model.input_shape
+    for layer in model.layers:
+        c, p = layer.config(), layer.params
+        if layer.kind == "conv":
+            m = nn.Conv2d(shape[-1], c["filters"], c["size"], c["stride"], c["padding"],
+                          c["dilation"])
+            m.weight.data = torch.from_numpy(p["w"].transpose(0, 3, 1, 2).copy())
+            m.bias.data = torch.from_numpy(p["b"].copy())
+        elif layer.kind == "batchnorm":
+            m = (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[-1])
+        elif layer.kind == "relu":
+            m = nn.ReLU()
+        elif layer.kind == "pool":
+            m = (nn.MaxPool2d if c["op"] == "max" else nn.AvgPool2d)(c["size"], c["stride"])
+        elif layer.kind == "flatten":
+            m, flat_from = nn.Flatten(), shape
+        elif layer.kind == "fc":
+            m = nn.Linear(shape[0], c["units"])
+            w = p["w"]
+            if mods and isinstance(mods[-1], nn.Flatten):
+                H, W, C = flat_from
+                w = w.reshape(H, W, C, -1).transpose(2, 0, 1, 3).reshape(H * W * C, -1)
+            m.weight.data = torch.from_numpy(np.ascontiguousarray(w.T))
+            m.bias.data = torch.from_numpy(p["b"].copy())
+        else:
+            raise ValueError(f"no torch twin for {layer.kind}")
+        mods.append(m)
+        shape = layer.output_shape
+    net = nn.Sequential(*mods)
+    return net.to(memory_format=torch.channels_last) if channels_last else net
+
+
+LAYOUTS = (("CL", True), ("NCHW", False))
+POOL_BACKWARD = torch.ops.aten.max_pool2d_with_indices_backward if torch is not None else None
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+def row(name: str, times: dict[str, float], gflop: float | None = None, peak: float = 0):
+    ms = times["engine"] * 1e3
+    cols = [f"{name:44}", f"{ms:8.2f}"]
+    for key, _ in LAYOUTS:
+        if key in times:
+            cols += [f"{times[key] * 1e3:8.2f}", f"{times['engine'] / times[key]:6.2f}×"]
+    if gflop and peak:
+        cols.append(f"{gflop / times['engine'] / peak:7.0%}")
+    print(" ".join(cols), flush=True)
+
+
+def header(peak: float) -> None:
+    cols = [f"{'case':44}", f"{'engine ms':>8}"]
+    if torch is not None:
+        for key, _ in LAYOUTS:
+            cols += [f"{key + ' ms':>8}", f"{'÷' + key:>7}"]
+    cols.append(f"{'÷GEMM':>7}")
+    print(" ".join(cols))
+
+
+def conv_cases(spec, repeat, peak):
+    """Forward (inference), and backward (dx and dw together, then dw alone)."""
+    shape, F, k, pad = spec
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape, dtype=np.float32)
-    w = rng.standard_normal((filters, k, k, shape[3]), dtype=np.float32)
-    b = np.zeros(filters, np.float32)
-    buf = {}
+    w = rng.standard_normal((F, k, k, shape[3]), dtype=np.float32)
+    b = np.zeros(F, np.float32)
+    out, cache = conv2d_forward(x, w, b, padding=pad)
+    dout = rng.standard_normal(out.shape, dtype=np.float32)
+    N, Ho, Wo, _ = out.shape
+    gflop = 2 * N * Ho * Wo * F * k * k * shape[3] / 1e9
+    name = f"{'×'.join(map(str, shape))} {F}×{k}×{k}" + (f" p{pad}" if pad else "")
+    fwd = {"engine": lambda: conv2d(x, w, b, padding=pad)}
+    bwd = {"engine": lambda: conv2d_backward(dout, cache)}
+    dw = {"engine": lambda: conv2d_backward(dout, cache, need_dx=False)}
+    if torch is not None:
+        wt = torch.from_numpy(w.transpose(0, 3, 1, 2).copy())
+        bt = torch.from_numpy(b)
+        for key, cl in LAYOUTS:
+            xt, dt = _nchw(x, cl), _nchw(dout, cl)
+            wk = wt.contiguous(memory_format=torch.channels_last) if cl else wt
 
-    def fwd():
-        out, cache = conv2d_forward(x, w, b, cols=buf.get("cols"))
-        buf["cols"], buf["cache"], buf["out"] = cache[1], cache, out
+            def f(xt=xt, wk=wk):
+                with torch.no_grad():
+                    tf.conv2d(xt, wk, bt, padding=pad)
 
-    t_train_fwd = best_time(fwd, repeat)
-    t_fwd = best_time(lambda: conv2d(x, w, b), repeat)  # the blocked inference path
-    dout = np.ones_like(buf["out"])
-    t_bwd = best_time(lambda: conv2d_backward(dout, buf["cache"]), repeat)
-    N, Ho, Wo, F = buf["out"].shape
-    flops = 2 * N * Ho * Wo * F * k * k * shape[3]
-    return t_fwd, t_train_fwd, t_bwd, flops / 1e9
+            def bk(xt=xt, wk=wk, dt=dt, mask=(True, True, True)):
+                torch.ops.aten.convolution_backward(dt, xt, wk, [F], [1, 1], [pad, pad], [1, 1],
+                                                    False, [0, 0], 1, list(mask))
+            fwd[key], bwd[key] = f, bk
+            dw[key] = lambda bk=bk: bk(mask=(False, True, True))
+    row(name + " forward", compare(fwd, repeat), gflop, peak)
+    row(name + " backward dx+dw", compare(bwd, repeat), 2 * gflop, peak)
+    row(name + " backward dw", compare(dw, repeat), gflop, peak)
 
 
-def train_step_rate(arch: str, batch: int, repeat: int) -> float:
+def pool_case(shape, repeat):
+    """Max-pool 2×2 backward; torch's is given the argmax indices its forward saved."""
+    x = np.random.default_rng(3).standard_normal(shape, dtype=np.float32)
+    out, cache = max_pool_forward(x, 2, 2)
+    dout = np.ones_like(out)
+    fns = {"engine": lambda: max_pool_backward(dout, cache)}
+    if torch is not None:
+        for key, cl in LAYOUTS:
+            xt, dt = _nchw(x, cl), _nchw(dout, cl)
+            _, idx = torch.ops.aten.max_pool2d_with_indices(xt, [2, 2], [2, 2])
+            fns[key] = (lambda xt=xt, dt=dt, idx=idx: POOL_BACKWARD(
+                dt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, idx))
+    row(f"{'×'.join(map(str, shape))} max-pool 2×2 backward", compare(fns, repeat))
+
+
+def big_picture_case(size, repeat, peak):
+    rng = np.random.default_rng(4)
+    x = rng.random((1, size, size, 3), dtype=np.float32)
+    w = rng.standard_normal((6, 5, 5, 3), dtype=np.float32)
+    b = np.zeros(6, np.float32)
+    fns = {"engine": lambda: conv2d(x, w, b)}
+    if torch is not None:
+        wt = torch.from_numpy(w.transpose(0, 3, 1, 2).copy())
+        for key, cl in LAYOUTS:
+            xt = _nchw(x, cl)
+            wk = wt.contiguous(memory_format=torch.channels_last) if cl else wt
+
+            def f(xt=xt, wk=wk):
+                with torch.no_grad():
+                    tf.conv2d(xt, wk, torch.from_numpy(b))
+            fns[key] = f
+    gflop = 2 * (size - 4) ** 2 * 6 * 75 / 1e9
+    row(f"1×{size}×{size}×3 6×5×5 forward (a picture)", compare(fns, repeat), gflop, peak)
+
+
+def network_cases(arch: str, batch: int, infer_batch: int, repeat: int) -> None:
+    from cnn_core.train import SGD  # the trainer's optimizer, so the step is the real one
+
     model = build_model(arch)
     rng = np.random.default_rng(2)
     x = rng.random((batch, 32, 32, 3), dtype=np.float32)
     y = rng.integers(0, 10, batch)
+    opt = SGD(model)
 
     def step():
         _, d = softmax_cross_entropy(model.forward(x, train=True), y)
         model.backward(d)
+        opt.step(0.01)
 
-    return batch / best_time(step, repeat)
+    xi = rng.random((infer_batch, 32, 32, 3), dtype=np.float32)
+    train = {"engine": step}
+    infer = {"engine": lambda: model.predict(xi)}
+    if torch is not None:
+        yt = torch.from_numpy(y)
+        for key, cl in LAYOUTS:
+            net = torch_model(model, cl)
+            topt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True,
+                                   weight_decay=5e-4)
+            xt, xit = _nchw(x, cl), _nchw(xi, cl)
+
+            def tstep(net=net, xt=xt, topt=topt):
+                net.train()
+                topt.zero_grad(set_to_none=True)
+                tf.cross_entropy(net(xt), yt).backward()
+                topt.step()
+
+            def tinfer(net=net, xit=xit):
+                net.eval()
+                with torch.no_grad():
+                    torch.softmax(net(xit), 1)
+            train[key], infer[key] = tstep, tinfer
+    row(f"{arch} training step, batch {batch}", compare(train, repeat))
+    row(f"{arch} inference, batch {infer_batch}", compare(infer, repeat))
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_engine",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS and torch threads (default: OPENBLAS_NUM_THREADS, else 1)")
+    p.add_argument("--quick", action="store_true", help="fewer cases (no 1024², no convnet)")
+    return p.parse_args(argv)
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeat", type=int, default=20)
-    args = p.parse_args()
+    args = parse(sys.argv[1:])
     r = args.repeat
+    if torch is not None:
+        torch.set_num_threads(THREADS)
     peak = gemm_gflops(r)
-    names = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
+    names = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")
     env = {k: os.environ[k] for k in names if k in os.environ}
-    print(f"numpy {np.__version__}, {os.cpu_count()} cores, env {env or 'default'}")
-    print(f"reference: float32 GEMM 2048³  {peak:8.1f} GFLOP/s\n")
-    print(f"{'case':46} {'ms':>8} {'GFLOP/s':>9} {'÷ GEMM':>7}")
-    cases = [((64, 32, 32, 3), 32, 5), ((64, 14, 14, 32), 64, 5)]
-    for shape, filters, k in cases:
-        t_fwd, t_train_fwd, t_bwd, gflop = conv_case(shape, filters, k, r)
-        name = f"{'×'.join(map(str, shape))}, {filters} filters {k}×{k}×{shape[3]}"
-        for what, t, work in (("forward", t_fwd, gflop), ("train fwd", t_train_fwd, gflop),
-                              ("backward", t_bwd, 2 * gflop)):
-            rate = work / t
-            print(f"{name + ' ' + what:46} {t * 1e3:8.2f} {rate:9.1f} {rate / peak:7.0%}")
-    t_fwd, _, _, gflop = conv_case((1, 512, 512, 3), 6, 5, r)
-    print(f"{'1×512×512×3, 6 filters 5×5×3 forward':46} {t_fwd * 1e3:8.2f} "
-          f"{gflop / t_fwd:9.1f} {gflop / t_fwd / peak:7.0%}")
-    print()
-    for arch, batch in (("lenet", 64), ("convnet", 128)):
-        print(f"training step {arch:8} batch {batch:4}: "
-              f"{train_step_rate(arch, batch, max(5, r // 2)):8.0f} images/s")
+    ref = f"torch {torch.__version__}" if torch is not None else "no torch (engine figures only)"
+    print(f"numpy {np.__version__}, {ref}, {THREADS} thread(s), {os.cpu_count()} cores, "
+          f"env {env}")
+    print(f"float32 GEMM 1024³: {peak:.1f} GFLOP/s (÷GEMM: share of it the engine reaches)")
+    print("÷CL, ÷NCHW: engine time ÷ torch time (channels-last, NCHW); below 1 is faster\n")
+    header(peak)
+    for arch, batch in (("lenet", 64), ("convnet", 128))[: 1 if args.quick else 2]:
+        network_cases(arch, batch, 256, max(5, r // 2))
+    for spec in (((64, 32, 32, 3), 6, 5, 0),       # lenet conv1: a first layer, few filters
+                 ((64, 14, 14, 6), 16, 5, 0),      # lenet conv2
+                 ((128, 32, 32, 3), 32, 5, 2),     # convnet conv1
+                 ((128, 32, 32, 32), 64, 3, 1),    # convnet conv2a
+                 ((128, 16, 16, 64), 128, 3, 1),   # convnet conv3a
+                 ((128, 8, 8, 128), 256, 3, 1)):   # convnet conv4a
+        conv_cases(spec, r, peak)
+    for shape in ((64, 28, 28, 6), (128, 32, 32, 64), (128, 16, 16, 128), (128, 8, 8, 256)):
+        pool_case(shape, r)
+    for size in (512,) if args.quick else (512, 1024):
+        big_picture_case(size, max(5, r // 2), peak)
 
 
 if __name__ == "__main__":

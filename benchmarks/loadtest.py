@@ -52,7 +52,8 @@ def picture(seed: int) -> bytes:
 def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
     env = {**os.environ, "CONVSCOPE_HOST": "127.0.0.1", "CONVSCOPE_PORT": str(port),
            "CONVSCOPE_WORKERS": str(workers), "CONVSCOPE_DATA_DIR": data_dir,
-           "CONVSCOPE_ACCESS_LOG": ""}
+           "CONVSCOPE_ACCESS_LOG": "",
+           "CONVSCOPE_UPLOAD_RATE": ""}  # every simulated pupil is 127.0.0.1 here
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
                                "app:create_app()"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

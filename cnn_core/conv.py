@@ -6,10 +6,23 @@ Shapes (channels-last, float32):
     b    (F,)              one bias per filter
     out  (N, Ho, Wo, F)    Ho, Wo from cnn_core.geometry.output_size
 
-The forward pass is im2col + one BLAS matmul: every output position's receptive
-field is copied into one row of `cols` (N·Ho·Wo, kh·kw·C), so the whole layer is
-cols @ w.reshape(F, -1).T. The row order (kh, kw, C) matches w's memory layout,
-and copies contiguous runs of kw·C floats from the input.
+Every conv is im2col + BLAS matmul, done in blocks of about CHUNK_FLOATS cols floats: a
+block is written and multiplied while it is still in the cache, never streamed through
+memory as one huge matrix (a batch of 128 32×32 pictures has 50 MB of cols for a 5×5×3
+layer). Two layouts of the blocks, chosen by the channel count:
+
+- many channels: channels-last cols, a row per output position, (kh, kw, C) as w's memory
+  layout, copied from the input in runs of kw·C floats;
+- few channels (a picture's 3) at stride 1: the padded input as flat channels-first planes
+  (C, N·Hp·Wp). Tap (i, j) then reads one contiguous slice shifted by i·d·Wp + j·d, so a
+  block of colsᵀ is kh·kw slice copies; outputs are computed on the whole padded grid and
+  the Hp−Ho bottom rows and Wp−Wo right columns (garbage) cropped. Runs of kw·C = 15
+  floats were the cost of the channels-last copy at C = 3.
+
+The backward recomputes each block's cols instead of keeping them (in cache that is cheaper
+than reading them back from memory): dW is one GEMM per block; dX at stride 1 is itself a
+convolution, of the padded dout with the flipped filters (so no scatter-add at all); at
+other strides it is col2im, a strided add per kernel tap (never per pixel).
 """
 
 from __future__ import annotations
@@ -18,6 +31,10 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from cnn_core.geometry import output_size
+
+CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
+MIN_ROWS = 1024  # but at least this many rows: each GEMM call packs the whole weight matrix
+FLAT_MAX_CHANNELS = 4  # at most this many input channels: the flat-planes layout
 
 
 def _pad(x: np.ndarray, padding: int) -> np.ndarray:
@@ -42,61 +59,153 @@ def _windows(xp: np.ndarray, kh: int, kw: int, Ho: int, Wo: int, stride: int, di
     )
 
 
-def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0,
-           dilation: int = 1, out: np.ndarray | None = None) -> np.ndarray:
-    """(N, H, W, C) → cols (N·Ho·Wo, kh·kw·C), one receptive field a row."""
-    N, H, W, C = x.shape
-    Ho = output_size(H, kh, stride=stride, padding=padding, dilation=dilation)
-    Wo = output_size(W, kw, stride=stride, padding=padding, dilation=dilation)
+def _out_hw(x_shape, w_shape, stride, padding, dilation) -> tuple[int, int]:
+    opts = dict(stride=stride, padding=padding, dilation=dilation)
+    return (output_size(x_shape[1], w_shape[1], **opts),
+            output_size(x_shape[2], w_shape[2], **opts))
+
+
+def _flat(x: np.ndarray, w_shape, stride: int) -> bool:
+    """Whether this conv uses the flat channels-first planes layout."""
+    return stride == 1 and x.shape[3] <= FLAT_MAX_CHANNELS
+
+
+class _Planes:
+    """x (N,H,W,C) padded and flattened channels-first to (C, N·Hp·Wp + tail) planes; tap
+    t = (i, j) of output position p reads planes[:, p + offsets[t]]."""
+
+    def __init__(self, x: np.ndarray, kh: int, kw: int, padding: int, dilation: int):
+        N, H, W, C = x.shape
+        self.Hp, self.Wp = H + 2 * padding, W + 2 * padding
+        self.offsets = [i * dilation * self.Wp + j * dilation for i in range(kh)
+                        for j in range(kw)]
+        self.L = N * self.Hp * self.Wp  # output positions on the padded grid
+        self.planes = np.zeros((C, self.L + self.offsets[-1]), x.dtype)
+        grid = self.planes[:, :self.L].reshape(C, N, self.Hp, self.Wp)
+        grid[:, :, padding:padding + H, padding:padding + W] = x.transpose(3, 0, 1, 2)
+
+    def blocks(self, K: int):
+        """Yield (start, stop, colsᵀ (K, stop − start)) in order, one reused buffer."""
+        C = self.planes.shape[0]
+        step = max(MIN_ROWS, CHUNK_FLOATS // K, 1)
+        buf = np.empty((K, min(step, self.L)), self.planes.dtype)
+        for a in range(0, self.L, step):
+            n = min(step, self.L - a)
+            cols_t = buf[:, :n]
+            for t, o in enumerate(self.offsets):
+                cols_t[t * C:(t + 1) * C] = self.planes[:, a + o:a + o + n]
+            yield a, a + n, cols_t
+
+
+def _row_blocks(x, kh, kw, Ho, Wo, stride, padding, dilation):
+    """Yield (images, rows, cols (n, r, Wo, kh, kw, C)) of channels-last blocks, in order:
+    whole images when one image's cols are small, else rows of one image."""
+    N, C = x.shape[0], x.shape[3]
     view = _windows(_pad(x, padding), kh, kw, Ho, Wo, stride, dilation)
-    if out is None or out.shape != (N * Ho * Wo, kh * kw * C):
-        out = np.empty((N * Ho * Wo, kh * kw * C), dtype=x.dtype)
-    out.reshape(N, Ho, Wo, kh, kw, C)[...] = view
+    K = kh * kw * C
+    per_row = Wo * K
+    chunk = max(CHUNK_FLOATS, MIN_ROWS * K)
+    if Ho * per_row <= chunk:
+        step = chunk // (Ho * per_row)
+        spans = [(slice(n, min(N, n + step)), slice(0, Ho)) for n in range(0, N, step)]
+    else:
+        step = max(1, chunk // per_row)
+        spans = [(slice(n, n + 1), slice(r, min(Ho, r + step)))
+                 for n in range(N) for r in range(0, Ho, step)]
+    buf = np.empty(max(chunk, per_row), x.dtype)
+    for images, rows in spans:
+        src = view[images, rows]
+        cols = buf[:src.size].reshape(src.shape)
+        cols[...] = src
+        yield images, rows, cols
+
+
+def _forward(x: np.ndarray, w: np.ndarray, stride: int, padding: int, dilation: int):
+    """x (N,H,W,C) * w (F,kh,kw,C) → (N,Ho,Wo,F) without bias, in x's dtype."""
+    N = x.shape[0]
+    F, kh, kw, C = w.shape
+    K = kh * kw * C
+    Ho, Wo = _out_hw(x.shape, w.shape, stride, padding, dilation)
+    dtype = np.result_type(x.dtype, w.dtype)
+    if _flat(x, w.shape, stride):
+        planes = _Planes(x.astype(dtype, copy=False), kh, kw, padding, dilation)
+        wt = w.reshape(F, K).T.astype(dtype, copy=False)
+        full = np.empty((planes.L, F), dtype)
+        for a, z, cols_t in planes.blocks(K):
+            np.matmul(cols_t.T, wt, out=full[a:z])
+        return np.ascontiguousarray(full.reshape(N, planes.Hp, planes.Wp, F)[:, :Ho, :Wo])
+    out = np.empty((N, Ho, Wo, F), dtype)
+    wt = np.ascontiguousarray(w.reshape(F, K).T, dtype=dtype)
+    for images, rows, cols in _row_blocks(x.astype(dtype, copy=False), kh, kw, Ho, Wo, stride,
+                                          padding, dilation):
+        np.matmul(cols.reshape(-1, K), wt, out=out[images, rows].reshape(-1, F))
     return out
 
 
-def col2im(dcols_t: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int = 1,
-           padding: int = 0, dilation: int = 1) -> np.ndarray:
-    """Adjoint of im2col, from the transposed gradient dcols_t (kh·kw·C, N·Ho·Wo).
+def _weight_grad(x, dout, w_shape, stride, padding, dilation):
+    """dW (F,kh,kw,C) = Σ over positions of dout ⊗ receptive field, block by block."""
+    F, kh, kw, C = w_shape
+    K = kh * kw * C
+    N, Ho, Wo, _ = dout.shape
+    dw_t = np.zeros((K, F), dout.dtype)  # accumulated as (K, F): cols_t @ dout
+    part = np.empty((K, F), dout.dtype)
+    if _flat(x, w_shape, stride):
+        planes = _Planes(x.astype(dout.dtype, copy=False), kh, kw, padding, dilation)
+        full = np.zeros((N, planes.Hp, planes.Wp, F), dout.dtype)
+        full[:, :Ho, :Wo] = dout  # garbage positions get zero gradient
+        full = full.reshape(-1, F)
+        for a, z, cols_t in planes.blocks(K):
+            dw_t += np.matmul(cols_t, full[a:z], out=part)
+    else:
+        for images, rows, cols in _row_blocks(x.astype(dout.dtype, copy=False), kh, kw, Ho,
+                                              Wo, stride, padding, dilation):
+            d2 = dout[images, rows].reshape(-1, F)
+            dw_t += np.matmul(cols.reshape(-1, K).T, d2, out=part)
+    return dw_t.T.reshape(w_shape)
 
-    Sums each receptive field's gradient back onto the input pixels it came from,
-    as a loop over the kh·kw kernel taps (not over pixels). Working channels-first
-    (C, N, H, W) makes every tap's slab a contiguous read and a row-contiguous
-    write: 2–3× faster than channels-last at C ≤ 32, measured.
-    Returns a (N, H, W, C) view.
-    """
+
+def _col2im(dout, w, x_shape, stride, padding, dilation):
+    """dX for any stride: dcolsᵀ = Wᵀ·doutᵀ summed back onto the pixels, one strided add per
+    kernel tap, channels-first (C, N, Hp, Wp) so every add reads a contiguous slab."""
     N, H, W, C = x_shape
-    Ho = output_size(H, kh, stride=stride, padding=padding, dilation=dilation)
-    Wo = output_size(W, kw, stride=stride, padding=padding, dilation=dilation)
-    d = dcols_t.reshape(kh, kw, C, N, Ho, Wo)
-    dxp = np.zeros((C, N, H + 2 * padding, W + 2 * padding), dtype=dcols_t.dtype)
+    F, kh, kw, _ = w.shape
+    _, Ho, Wo, _ = dout.shape
+    d = (w.reshape(F, -1).T @ dout.reshape(-1, F).T).reshape(kh, kw, C, N, Ho, Wo)
+    dxp = np.zeros((C, N, H + 2 * padding, W + 2 * padding), dtype=d.dtype)
     for i in range(kh):
         for j in range(kw):
             r, c = i * dilation, j * dilation
-            rows = slice(r, r + stride * (Ho - 1) + 1, stride)
-            cols = slice(c, c + stride * (Wo - 1) + 1, stride)
-            dxp[:, :, rows, cols] += d[i, j]
-    return dxp[:, :, padding:padding + H, padding:padding + W].transpose(1, 2, 3, 0)
+            dxp[:, :, r:r + stride * (Ho - 1) + 1:stride, c:c + stride * (Wo - 1) + 1:stride] \
+                += d[i, j]
+    return np.ascontiguousarray(
+        dxp[:, :, padding:padding + H, padding:padding + W].transpose(1, 2, 3, 0))
+
+
+def _input_grad(dout, w, x_shape, stride, padding, dilation):
+    """dX (N,H,W,C). At stride 1, dx[h, w] = Σ dout[h + p − i·d, w + p − j·d]·w[i, j]: the
+    correlation of dout padded by q = (k−1)·d − p with the filters flipped in space and
+    with F and C swapped."""
+    F, kh, kw, C = w.shape
+    q = (kh - 1) * dilation - padding
+    if stride != 1 or kh != kw or q < 0:
+        return _col2im(dout, w, x_shape, stride, padding, dilation)
+    w_flip = np.ascontiguousarray(w[:, ::-1, ::-1, :].transpose(3, 1, 2, 0))  # (C,kh,kw,F)
+    dx = _forward(dout, w_flip, 1, q, dilation)
+    assert dx.shape == tuple(x_shape), (dx.shape, x_shape)
+    return dx
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1,
                    padding: int = 0, dilation: int = 1, cols: np.ndarray | None = None):
-    """x (N,H,W,C), w (F,kh,kw,C), b (F,) → (out (N,Ho,Wo,F), cache).
+    """x (N,H,W,C), w (F,kh,kw,C), b (F,) → (out (N,Ho,Wo,F), cache for conv2d_backward).
 
-    `cols` may be a buffer from an earlier call of the same shape, reused to avoid
-    reallocating tens of megabytes every training step.
+    `cols` is accepted for compatibility and ignored: blocks are recomputed, not kept.
     """
     assert x.ndim == 4 and w.ndim == 4 and x.shape[3] == w.shape[3], (x.shape, w.shape)
-    N = x.shape[0]
-    F, kh, kw, C = w.shape
-    cols = im2col(x, kh, kw, stride, padding, dilation, out=cols)
-    out = cols @ w.reshape(F, -1).T
+    out = _forward(x, w, stride, padding, dilation)
     if b is not None:
         out += b
-    Ho = output_size(x.shape[1], kh, stride=stride, padding=padding, dilation=dilation)
-    Wo = output_size(x.shape[2], kw, stride=stride, padding=padding, dilation=dilation)
-    cache = (x.shape, cols, w, stride, padding, dilation)
-    return out.reshape(N, Ho, Wo, F), cache
+    return out, (x, w, stride, padding, dilation)
 
 
 def conv2d_backward(dout: np.ndarray, cache, need_dx: bool = True):
@@ -104,92 +213,12 @@ def conv2d_backward(dout: np.ndarray, cache, need_dx: bool = True):
 
     need_dx=False skips the input gradient (the first layer has nobody to pass it to).
     """
-    x_shape, cols, w, stride, padding, dilation = cache
-    F, kh, kw, C = w.shape
-    d2 = dout.reshape(-1, F)
-    dw = (d2.T @ cols).reshape(w.shape)
-    db = d2.sum(axis=0)
-    dx = None
-    if need_dx:
-        dcols_t = w.reshape(F, -1).T @ d2.T  # (K, N·Ho·Wo): the layout col2im wants
-        dx = col2im(dcols_t, x_shape, kh, kw, stride, padding, dilation)
+    x, w, stride, padding, dilation = cache
+    assert dout.shape[0] == x.shape[0] and dout.shape[3] == w.shape[0], (dout.shape, w.shape)
+    dw = _weight_grad(x, dout, w.shape, stride, padding, dilation)
+    db = dout.reshape(-1, w.shape[0]).sum(axis=0)
+    dx = _input_grad(dout, w, x.shape, stride, padding, dilation) if need_dx else None
     return dx, dw, db
-
-
-# im2col + matmul in blocks of about this many cols floats: a block's cols stay in cache
-# between being written and being multiplied, instead of streaming a huge matrix through
-# memory twice (a 512×512 image's full cols are 78 MB for one 5×5×3 filter bank). Tuned on
-# the benchmark's cases: whole images like big blocks, rows of one big image smaller ones.
-BLOCK_FLOATS = 1 << 20
-ROW_BLOCK_FLOATS = 1 << 17
-
-
-PLANE_BLOCK_FLOATS = 1 << 21
-
-
-def _conv_planes(xc, wmat_t, Ho, Wo, kh, kw, stride, dilation):
-    """One padded image channels-first xc (C, Hp, Wp) → (F, Ho, Wo), by blocks of rows.
-
-    For few channels (a picture's 3) the channels-last cols rows are short runs of kw·C
-    floats; channels-first, each of the K = kh·kw·C rows of colsᵀ is a shifted plane
-    of the image copied in runs of Wo floats, and (F, K) @ (K, rows·Wo) suits BLAS.
-    Measured on a 512×512×3 image with 6 filters: 8.7 ms against 10.2 ms channels-last.
-    """
-    C = xc.shape[0]
-    F, K = wmat_t.shape
-    out = np.empty((F, Ho, Wo), np.float32)
-    step = max(1, PLANE_BLOCK_FLOATS // (Wo * K))
-    buf = np.empty((K, min(step, Ho), Wo), np.float32)
-    span = stride * (Wo - 1) + 1
-    for r0 in range(0, Ho, step):
-        rows = min(step, Ho - r0)
-        cols = buf[:, :rows]
-        k = 0
-        for i in range(kh):
-            top = r0 * stride + i * dilation
-            for j in range(kw):
-                left = j * dilation
-                # rows of the order (kh, kw, C), as w's memory layout
-                cols[k:k + C] = xc[:, top:top + stride * (rows - 1) + 1:stride,
-                                   left:left + span:stride]
-                k += C
-        np.matmul(wmat_t, cols.reshape(K, -1), out=out[:, r0:r0 + rows].reshape(F, -1))
-    return out
-
-
-def _conv_blocked(x, w, b, stride, padding, dilation):
-    """Inference-only conv2d_forward that never materializes the full cols matrix."""
-    N, H, W, C = x.shape
-    F, kh, kw, _ = w.shape
-    opts = dict(stride=stride, padding=padding, dilation=dilation)
-    Ho, Wo = output_size(H, kh, **opts), output_size(W, kw, **opts)
-    K = kh * kw * C
-    view = _windows(_pad(x, padding), kh, kw, Ho, Wo, stride, dilation)
-    wmat = np.ascontiguousarray(w.reshape(F, K).T)
-    out = np.empty((N, Ho, Wo, F), np.float32)
-    per_image = Ho * Wo * K
-    if per_image <= BLOCK_FLOATS:  # blocks of whole images
-        step = BLOCK_FLOATS // per_image
-        blocks = [(slice(n, n + step), slice(None)) for n in range(0, N, step)]
-    elif C <= 4:  # a big picture: channels-first planes, image by image
-        wmat_t = np.ascontiguousarray(w.reshape(F, K))
-        for n in range(N):
-            xc = np.ascontiguousarray(_pad(x[n:n + 1], padding)[0].transpose(2, 0, 1))
-            out[n] = _conv_planes(xc, wmat_t, Ho, Wo, kh, kw, stride, dilation).transpose(1, 2, 0)
-        return out if b is None else out + b
-    else:  # big images with many channels: blocks of output rows, image by image
-        step = max(1, ROW_BLOCK_FLOATS // (Wo * K))
-        blocks = [(slice(n, n + 1), slice(r, r + step))
-                  for n in range(N) for r in range(0, Ho, step)]
-    buf = np.empty(min(N * per_image, BLOCK_FLOATS + per_image), np.float32)
-    for images, rows in blocks:
-        src = view[images, rows]
-        cols = buf[:src[..., 0, 0, 0].size * K].reshape(src.shape)
-        cols[...] = src
-        np.matmul(cols.reshape(-1, K), wmat, out=out[images, rows].reshape(-1, F))
-    if b is not None:
-        out += b
-    return out
 
 
 def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: int = 1,
@@ -207,7 +236,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride:
     if x.ndim != 4 or w.ndim != 4 or x.shape[3] != w.shape[3]:
         raise ValueError(f"conv2d needs x (N,H,W,C) and w (F,kh,kw,C) with equal C; "
                          f"got x {x.shape} and w {w.shape}")
-    if b is not None:
-        b = np.asarray(b, dtype=np.float32).reshape(w.shape[0])
-    out = _conv_blocked(x, w, b, stride, padding, dilation)
+    out, _ = conv2d_forward(x, w, None if b is None else
+                            np.asarray(b, dtype=np.float32).reshape(w.shape[0]),
+                            stride, padding, dilation)
     return out[0] if single else out

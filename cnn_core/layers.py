@@ -49,40 +49,48 @@ def dense_backward(dout: np.ndarray, cache):
 
 
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum=0.9, eps=1e-5):
-    """Normalize x (..., C) per channel over all other axes; running stats updated in place."""
+    """Normalize x (..., C) per channel over all other axes; running stats updated in place.
+
+    y = x·scale + shift with scale = γ/σ and shift = β − μ·scale: two passes over x after
+    the two that measure μ and σ² (= E[x²] − μ², one pass each, no centred temporary).
+    """
     C = x.shape[-1]
     flat = x.reshape(-1, C)
     if train:
-        mean = flat.mean(axis=0)
-        xc = flat - mean
-        var = np.einsum("ij,ij->j", xc, xc) / len(flat)  # one pass, no squared temporary
+        m = len(flat)
+        mean = flat.sum(axis=0) / m
+        var = np.maximum(np.einsum("ij,ij->j", flat, flat) / m - mean * mean, 0)
         running_mean *= momentum
         running_mean += (1 - momentum) * mean
         running_var *= momentum
         running_var += (1 - momentum) * var
     else:
-        var = running_var
-        xc = flat - running_mean
+        mean, var = running_mean, running_var
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    xhat = xc
-    xhat *= inv_std
-    out = xhat * gamma
-    out += beta
-    return out.reshape(x.shape), (xhat, gamma, inv_std)
+    scale = (gamma * inv_std).astype(x.dtype)
+    out = flat * scale
+    out += (beta - mean * scale).astype(x.dtype)
+    return out.reshape(x.shape), (flat, mean.astype(x.dtype), inv_std, scale, train)
 
 
 def batchnorm_backward(dout, cache):
-    """dout (..., C) → (dx, dgamma (C,), dbeta (C,)), through the batch statistics too."""
-    xhat, gamma, inv_std = cache
-    d = dout.reshape(xhat.shape)
+    """dout (..., C) → (dx, dgamma (C,), dbeta (C,)): through the batch statistics after a
+    training forward, through the fixed affine map after an inference one.
+
+    With x̂ = (x − μ)/σ: dγ = Σ dout·x̂ = (Σ dout·x − μ·Σ dout)/σ and, in training,
+    dx = scale·(dout − dβ/m − x̂·dγ/m) = scale·dout + a·x + c, per channel constants.
+    """
+    flat, mean, inv_std, scale, train = cache
+    d = dout.reshape(flat.shape)
     m = len(d)
     dbeta = d.sum(axis=0)
-    dgamma = np.einsum("ij,ij->j", d, xhat)
-    # dx = gamma·inv_std/m · (m·dout − dbeta − xhat·dgamma), built in place
-    dx = xhat * (-dgamma / m)
-    dx += d
-    dx -= dbeta / m
-    dx *= gamma * inv_std
+    dgamma = (np.einsum("ij,ij->j", d, flat) - mean * dbeta) * inv_std
+    dx = d * scale
+    if train:
+        a = -scale * inv_std * dgamma / m
+        c = -a * mean - scale * dbeta / m
+        dx += flat * a.astype(dx.dtype)
+        dx += c.astype(dx.dtype)
     return dx.reshape(dout.shape), dgamma, dbeta
 
 

@@ -136,14 +136,30 @@ class Model:
         for layer in reversed(self.layers):
             d = layer.backward(d)
 
+    @property
+    def temperature(self) -> float:
+        """The logits' divisor for calibrated probabilities (cnn_core.calibrate), else 1."""
+        return float(self.metadata.get("temperature", 1.0))
+
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
-        """Pixels → (probabilities (N, K), [(layer name, kind, activation (N, ...)), ...])."""
+        """Pixels → (probabilities (N, K), [(layer name, kind, activation (N, ...)), ...]).
+
+        The probabilities are calibrated: softmax(logits / temperature); the last
+        activation is the raw logits.
+        """
         out = self._prepare(x)
         activations = []
         for layer in self.layers:
             out = layer.forward(out)
             activations.append((layer.name, layer.kind, out))
-        return softmax(out), activations
+        return softmax(out / np.float32(self.temperature)), activations
+
+    def explain(self, x: np.ndarray, cls: int, layer: str | None = None) -> dict:
+        """Forward x (H, W, C), backward from a one-hot on class cls's score: saliency
+        (H, W) and Grad-CAM on `layer` (the last conv's ReLU by default): cnn_core.explain."""
+        from cnn_core.explain import explain  # it needs the layers, not the Model class
+
+        return explain(self, x, cls, layer)
 
     def filters(self, layer: str = "conv1", epoch: int | None = None) -> np.ndarray:
         """Weights (F, kh, kw, C) of a conv layer: now, or as saved after `epoch` (0: init)."""
@@ -284,14 +300,14 @@ def build_model(architecture: str, **kwargs) -> Model:
 
 def list_models(directory: str | os.PathLike | None = None) -> list[str]:
     """Names of the models saved in directory (the shipped ones by default)."""
-    directory = Path(directory or os.environ.get("CONVSCOPE_MODELS_DIR") or MODELS_DIR)
+    directory = Path(directory or MODELS_DIR)
     return sorted(p.stem for p in directory.glob("*.json")
                   if (directory / f"{p.stem}.npz").exists())
 
 
 def load_model(name: str, directory: str | os.PathLike | None = None) -> Model:
     """Load a saved model; FileNotFoundError if there is none of that name."""
-    directory = Path(directory or os.environ.get("CONVSCOPE_MODELS_DIR") or MODELS_DIR)
+    directory = Path(directory or MODELS_DIR)
     if name not in list_models(directory):
         raise FileNotFoundError(f"no model named {name!r} in {directory}")
     config = json.loads((directory / f"{name}.json").read_text())

@@ -35,6 +35,8 @@ def max_pool_forward(x: np.ndarray, size: int = 2, stride: int | None = None):
 def max_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
     """Route each window's gradient to its maximum; on ties, to the first in row-major order."""
     x, out, size, stride = cache
+    if stride == size:
+        return _max_pool_backward_tiles(dout, x, out, size)
     dx = np.zeros_like(x)
     unrouted = np.ones(out.shape, dtype=bool)
     hit = np.empty(out.shape, dtype=bool)
@@ -46,6 +48,32 @@ def max_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
             np.multiply(dout, hit, out=dx[idx])
         else:  # overlapping windows share pixels: accumulate
             dx[idx] += dout * hit
+    return dx
+
+
+def _max_pool_backward_tiles(dout, x, out, s):
+    """Windows that tile the input (stride = size): viewed as (N, Hp, s, Wp, s, C), the
+    maxima are where x equals its window's max broadcast; ties are then cleared after the
+    first hit in row-major order (what the forward's argmax picks), and one broadcast
+    multiply writes dx. Rows and columns past the last window get zero."""
+    N, H, W, C = x.shape
+    _, Hp, Wp, _ = out.shape
+    tiles = x[:, :Hp * s, :Wp * s].reshape(N, Hp, s, Wp, s, C)
+    hit = tiles == out[:, :, None, :, None, :]
+    if s > 1:  # ties: keep a hit only where no earlier offset of its window hit
+        seen = hit[:, :, 0, :, 0].copy()
+        offsets = [(i, j) for i in range(s) for j in range(s)][1:]
+        for n, (i, j) in enumerate(offsets):
+            h = hit[:, :, i, :, j]
+            np.greater(h, seen, out=h)  # h and not seen
+            if n < len(offsets) - 1:
+                seen |= h
+    dtype = np.result_type(x.dtype, dout.dtype)
+    covered = Hp * s == H and Wp * s == W
+    dx = np.empty(x.shape, dtype) if covered else np.zeros(x.shape, dtype)
+    grad = dx[:, :Hp * s, :Wp * s].reshape(N, Hp, s, Wp, s, C)
+    assert np.may_share_memory(grad, dx)  # a view: the multiply writes dx itself
+    np.multiply(hit, dout[:, :, None, :, None, :], out=grad)
     return dx
 
 

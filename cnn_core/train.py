@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shlex
 import sys
 import time
@@ -22,7 +23,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
+if __name__ == "__main__":  # the command line: one BLAS thread unless told otherwise
+    # (OPENBLAS_NUM_THREADS=2 to override). Under load a second OpenBLAS thread collapses:
+    # a lenet epoch took 67–106 s with 2 threads and 1.1–1.2 s with 1 (issue 12).
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 from tqdm import tqdm
 
 from cnn_core.data import augment, channel_stats, load_dataset, split_validation, to_float

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
 from collections.abc import Iterator
 
 import segno
 from flask import Response, current_app, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
-from redis.exceptions import RedisError
 
 from app.live import Classes, ClassFullError, ClassMissingError, ClosedError, DeniedError, snapshot
 from app.live_schemas import (
@@ -226,6 +226,13 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
     return response
 
 
+def _store_errors() -> tuple[type[Exception], ...]:
+    """OSError, and redis's errors when a Redis class store has imported redis (disk mode
+    never imports it)."""
+    redis = sys.modules.get("redis")
+    return (OSError, redis.RedisError) if redis else (OSError,)
+
+
 def _stream(classes: Classes, code: str, last: str | None, seconds: float) -> Iterator[str]:
     """The SSE body: retry, then events as they come, comments as heartbeats; it ends after
     `seconds` (the client reconnects with Last-Event-ID)."""
@@ -237,7 +244,7 @@ def _stream(classes: Classes, code: str, last: str | None, seconds: float) -> It
             found = classes.store.events(code, last,
                                          min(HEARTBEAT_SECONDS, max(0.0, end - time.monotonic())))
             outage = None
-        except (RedisError, OSError):
+        except _store_errors():
             outage = outage or time.monotonic()
             if time.monotonic() - outage > STORE_OUTAGE_SECONDS:
                 return

@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from app import budget, convolve
 from app.arrays import maps, typed
 from app.problems import ApiError, documented
-from app.schemas import ConvBody, ConvResponse, PoolStepResponse, StepBody, StepResponse
+from app.schemas import ConvLayerBody, ConvResponse, PoolStepResponse, StepBody, StepResponse
 from cnn_core.display import filter_tiles
 from cnn_core.layers import relu
 from cnn_core.traces import conv_step, pool_step
@@ -18,8 +18,9 @@ bp = APIBlueprint("conv", __name__, url_prefix="/api", abp_tags=[Tag(name="conv"
 
 
 @bp.post("/conv", responses={200: ConvResponse, **documented(503)})
-def conv(body: ConvBody) -> dict:
-    """Every filter's feature map, after ReLU, and after pooling."""
+def conv(body: ConvLayerBody) -> dict:
+    """Every filter's feature map, after ReLU, and after pooling (the stacks `outputs` asks
+    for: all three by default)."""
     layer = convolve.prepare(body)
     Ho, Wo, F = layer.geometry["output"]
     Hp, Wp, _ = layer.geometry["pooled"]
@@ -31,18 +32,22 @@ def conv(body: ConvBody) -> dict:
     return _conv(layer, body)
 
 
-def _conv(layer: convolve.Layer, body: ConvBody) -> dict:
+def _conv(layer: convolve.Layer, body: ConvLayerBody) -> dict:
     fmaps = convolve.feature_maps(layer, body)
     tiles = filter_tiles(layer.w)
-    return {
+    out = {
         "geometry": layer.geometry,
         "image": typed((layer.x * 255).round(), "u1"),
         "filters": [{"label": label, "weights": typed(w), "bias": float(b), "tile": typed(t, "u1")}
                     for label, w, b, t in zip(layer.labels, layer.w, layer.b, tiles, strict=True)],
-        "maps": maps(fmaps),
-        "relu": maps(relu(fmaps)),
-        "pooled": maps(convolve.pooled(fmaps, body)),
     }
+    if "maps" in body.outputs:
+        out["maps"] = maps(fmaps, dtype=body.dtype)
+    if "relu" in body.outputs:
+        out["relu"] = maps(relu(fmaps), dtype=body.dtype)
+    if "pooled" in body.outputs:
+        out["pooled"] = maps(convolve.pooled(fmaps, body), dtype=body.dtype)
+    return out
 
 
 def _position_problem(e: ValueError) -> ApiError:

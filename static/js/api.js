@@ -36,11 +36,29 @@ export async function api(path, body = undefined, { signal, raw = false } = {}) 
 
 const DTYPES = { f4: Float32Array, u1: Uint8Array };
 
-/** A typed-array object → {data: TypedArray, shape}. */
+let HALF = null; // float16 bit pattern → its value, all 65536 (built on first use)
+
+function halfTable() {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    t[h] = sign * (e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25));
+  }
+  return t;
+}
+
+/** A typed-array object → {data: TypedArray, shape}. "f2" (float16, which Plotly does not
+ * read) becomes a Float32Array of the same values. */
 export function decode(ta) {
   const bin = atob(ta.bdata);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  if (ta.dtype === "f2") {
+    HALF ??= halfTable();
+    const bits = new Uint16Array(bytes.buffer), data = new Float32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) data[i] = HALF[bits[i]];
+    return { data, shape: ta.shape };
+  }
   return { data: new DTYPES[ta.dtype](bytes.buffer), shape: ta.shape };
 }
 
@@ -54,14 +72,28 @@ export function rows2d(ta) {
 
 // --- pictures: keep what the user gave us, so an image the server forgot can be re-sent ---
 const blobs = new Map(); // image_id → Blob
+const tokens = new Map(); // image_id → delete_token: only this page may delete its uploads
 
-/** Upload a picture (File or Blob); resolves to {image_id, width, height, format}. */
+/** Upload a picture (File or Blob); resolves to {image_id, width, height, format, …}. */
 export async function upload(blob, name = "picture.png") {
   const form = new FormData();
   form.append("image", blob, name);
   const info = await api("/api/images", form);
   blobs.set(info.image_id, blob);
+  tokens.set(info.image_id, info.delete_token);
   return info;
+}
+
+/** True if this page uploaded the picture (so it may delete it). */
+export const canDelete = (imageId) => tokens.has(imageId);
+
+/** Delete our upload from the server now, and forget our copy (no re-upload after this). */
+export async function deleteUpload(imageId) {
+  const response = await fetch(`/api/images/${imageId}`,
+    { method: "DELETE", headers: { "X-Delete-Token": tokens.get(imageId) || "" } });
+  if (!response.ok) throw await problem(response);
+  blobs.delete(imageId);
+  tokens.delete(imageId);
 }
 
 /** POST that re-uploads a kept picture once when the server answers unknown-image. */

@@ -17,6 +17,7 @@ const KEYS = [
 ];
 
 let hooks = null;
+const NARROW = "(max-width: 1100px)"; // as app.css: the lesson first, the controls a drawer
 
 export function apply() {
   const on = state.mode === "class";
@@ -84,6 +85,10 @@ function onKey(e) {
 
 export function init(h) {
   hooks = h;
+  // On a narrow screen the controls are a drawer over the lesson: closed unless the URL says.
+  if (matchMedia(NARROW).matches && !new URLSearchParams(location.search).has("ctl")) {
+    update({ ctl: 0 });
+  }
   const list = document.getElementById("key-list");
   for (const [k, what] of KEYS) {
     const dt = document.createElement("dt");
@@ -94,6 +99,7 @@ export function init(h) {
   }
   document.getElementById("toggle-classroom").addEventListener("click", toggleClassroom);
   document.getElementById("toggle-controls").addEventListener("click", toggleControls);
+  document.getElementById("close-controls").addEventListener("click", toggleControls);
   document.getElementById("toggle-fullscreen").addEventListener("click", toggleFullscreen);
   document.getElementById("toggle-help").addEventListener("click", () => toggleHelp());
   document.getElementById("help-close").addEventListener("click", () => toggleHelp(false));

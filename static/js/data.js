@@ -18,11 +18,41 @@ export function convBody(s = state) {
 /** A typed 2-D map → {data, h, w, rows} (rows: nested, for Plotly's z). */
 export function split(ta) {
   const { data, shape } = decode(ta);
-  const [h, w] = shape;
+  return mapOf(data, shape[0], shape[1]);
+}
+
+function mapOf(data, h, w) {
   const rows = [];
   for (let r = 0; r < h; r++) rows.push(Array.from(data.subarray(r * w, (r + 1) * w)));
   return { data, h, w, rows };
 }
+
+/** ReLU of a map, here: max(v, 0) is exact, so these are the engine's numbers. */
+function reluOf(m) {
+  const out = new Float32Array(m.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = m.data[i] > 0 ? m.data[i] : 0;
+  return mapOf(out, m.h, m.w);
+}
+
+/** Max pooling of a map (size, stride), as the engine's (a max is exact): (Hp, Wp). */
+function maxPoolOf(m, size, stride) {
+  const hp = Math.floor((m.h - size) / stride) + 1, wp = Math.floor((m.w - size) / stride) + 1;
+  const out = new Float32Array(hp * wp);
+  for (let r = 0; r < hp; r++) {
+    for (let c = 0; c < wp; c++) {
+      let best = -Infinity;
+      for (let i = 0; i < size; i++) {
+        for (let j = 0; j < size; j++) best = Math.max(best, m.data[(r * stride + i) * m.w + c * stride + j]);
+      }
+      out[r * wp + c] = best;
+    }
+  }
+  return mapOf(out, hp, wp);
+}
+
+/** The stacks POST /api/conv sends: the maps alone when the page can derive the rest (ReLU,
+ * max pooling); a third of the bytes at 128² and above. */
+export const outputsFor = (body) => (body.pool.op === "max" ? ["maps"] : ["maps", "pooled"]);
 
 /** Decode the conv response: pixels as float32 in [0, 1] (exactly the server's), maps. */
 export function decodeConv(body, res) {
@@ -34,8 +64,11 @@ export function decodeConv(body, res) {
     const w = decode(f.weights);
     return { label: f.label, w: w.data, k: w.shape[0], bias: f.bias, tile: decode(f.tile).data };
   });
-  return { body, geometry: res.geometry, S, u8: img.data, x, filters,
-    maps: res.maps.map(split), relu: res.relu.map(split), pooled: res.pooled.map(split) };
+  const maps = res.maps.map(split);
+  const relu = res.relu ? res.relu.map(split) : maps.map(reluOf);
+  const { size, stride } = body.pool;
+  const pooled = res.pooled ? res.pooled.map(split) : relu.map((m) => maxPoolOf(m, size, stride));
+  return { body, geometry: res.geometry, S, u8: img.data, x, filters, maps, relu, pooled };
 }
 
 /** Fetch the layer for the current state; resolves to the decoded data (latest call wins). */
@@ -46,7 +79,8 @@ export async function loadConv() {
   if (inflight && inflight.key === key) return inflight.promise;
   inflight?.controller.abort();
   const controller = new AbortController();
-  const promise = withImage("/api/conv", body, { signal: controller.signal })
+  const request = { ...body, outputs: outputsFor(body) };
+  const promise = withImage("/api/conv", request, { signal: controller.signal })
     .then((res) => {
       current = decodeConv(body, res);
       return current;
@@ -95,4 +129,36 @@ export function stepAt(d, fi, pos) {
   const value = Math.fround(sums[0] + sums[1] + sums[2] + Math.fround(f.bias));
   return { row, col, top, left, k, dilation, patch, weights: f.w, products, channelSums,
     bias: Math.fround(f.bias), value };
+}
+
+// --- inside the trained network (issue 12): top patches, explanations, the 32×32 picture ---
+const insideCache = new Map();
+function once(key, make) {
+  if (!insideCache.has(key)) insideCache.set(key, make().catch((e) => { insideCache.delete(key); throw e; }));
+  return insideCache.get(key);
+}
+
+/** GET /api/models/<model>/top_patches for one filter (cached). */
+export function topPatches(model, layer, filter) {
+  return once(`p|${model}|${layer}|${filter}`,
+    () => api(`/api/models/${model}/top_patches?layer=${encodeURIComponent(layer)}&filter=${filter}`));
+}
+
+/** POST /api/models/<model>/explain for the picture and a class (null: the guess), cached. */
+export function explainFor(model, image_id, cls = null) {
+  const body = cls === null ? { image_id } : { image_id, class: cls };
+  return once(`x|${model}|${image_id}|${cls}`, () => withImage(`/api/models/${model}/explain`, body));
+}
+
+/** The picture at the networks' 32×32 as a data: URL (for Plotly's image trace). */
+export function pictureURL(image_id, size = 32) {
+  return once(`i|${image_id}|${size}`, async () => {
+    const blob = await api(`/api/images/${image_id}?size=${size}`, undefined, { raw: true });
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  });
 }

@@ -1,5 +1,5 @@
 // Picture input: built-in samples, file picker, drag and drop, paste, webcam; working size.
-import { upload } from "./api.js";
+import { canDelete, deleteUpload, upload } from "./api.js";
 import { catalog } from "./data.js";
 import { state, update } from "./state.js";
 
@@ -17,6 +17,17 @@ async function usePicture(blob, name) {
     report(e);
   } finally {
     $("busy").hidden = true;
+  }
+}
+
+async function deletePicture() {
+  const id = state.img;
+  try {
+    await deleteUpload(id);
+    update({ img: "sample-car", pos: 0, pp: 0 });
+    report({ title: "Picture deleted", detail: "Your picture is gone from the server. Links to it no longer work." });
+  } catch (e) {
+    report(e);
   }
 }
 
@@ -93,6 +104,7 @@ export function init(onError) {
     const item = [...(e.clipboardData?.items || [])].find((i) => i.kind === "file");
     if (item) usePicture(item.getAsFile(), "pasted.png");
   });
+  $("delete-picture").addEventListener("click", deletePicture);
   $("webcam-button").addEventListener("click", openWebcam);
   $("webcam-close").addEventListener("click", closeWebcam);
   $("webcam-snap").addEventListener("click", snap);
@@ -111,6 +123,7 @@ export function sync() {
   for (const b of document.querySelectorAll(".sample")) {
     b.setAttribute("aria-pressed", String(b.dataset.image === state.img));
   }
+  $("delete-picture").hidden = !canDelete(state.img);
   $("size-input").value = state.size;
   $("size-out").textContent = state.size;
   for (const b of document.querySelectorAll("[data-size]")) {

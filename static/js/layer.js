@@ -25,12 +25,16 @@ export function figure(d) {
   const t = theme();
   const F = d.filters.length;
   const traces = [];
-  // long names ("Green detector", "lenet conv1 #2") take two lines: columns are narrow
-  const names = d.filters.map((f) => (f.label.length > 9 ? f.label.replace(" ", "<br>") : f.label));
+  // long names ("Green detector", "lenet conv1 #2") take two lines: columns are narrow;
+  // on a phone the columns are too narrow even for that: the names stand upright
+  const upright = innerWidth <= 600;
+  const names = d.filters.map((f) => (f.label.length > 9 && !upright ? f.label.replace(" ", "<br>") : f.label));
   const lines = names.some((s) => s.includes("<br>")) ? 3 : 2;
+  const longest = Math.max(...d.filters.map((f) => f.label.length + 3));
   const layout = {
     grid: { rows: 4, columns: F, pattern: "independent", xgap: 0.08, ygap: 0.12 },
-    margin: { l: t.font * 8.5, r: t.font * 5, t: t.font * (1.2 * lines + 0.8), b: 10 },
+    margin: { l: t.font * (upright ? 5.5 : 8.5), r: t.font * (upright ? 3.5 : 5),
+      t: upright ? t.font * (0.62 * longest + 1) : t.font * (1.2 * lines + 0.8), b: 10 },
     showlegend: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     annotations: [], dragmode: false, hoverlabel: { font: { size: t.font } },
@@ -61,9 +65,9 @@ export function figure(d) {
     hm(p, scaled(p, rpeak), "viridis", 0, 1, 3, [[0, 1], ["0", "max"]]);
     layout.annotations.push({ text: `<b>${i + 1}</b> ${names[i]}<br>±${peak.toFixed(2)}`,
       xref: `x${n(0)} domain`, yref: `y${n(0)} domain`, x: 0.5, y: 1.02, yanchor: "bottom",
-      showarrow: false, font: { size: t.font - 1 } });
+      showarrow: false, font: { size: t.font - 1 }, textangle: upright ? -90 : 0 });
   });
-  ROWS.forEach((label, row) => layout.annotations.push({
+  (upright ? ["Filter", "Map", "ReLU", "Pool 2×2"] : ROWS).forEach((label, row) => layout.annotations.push({
     text: `<b>${label.replace(" ", "<br>")}</b>`, xref: "paper", yref: "paper", x: 0, xanchor: "right",
     xshift: -10, y: 1 - (row + 0.5) / 4, showarrow: false, align: "right" }));
   return { traces, layout };

@@ -15,6 +15,7 @@ import * as params from "./params.js";
 import * as pooling from "./pooling.js";
 import { readUrl, state, subscribe, update } from "./state.js";
 import * as stepper from "./stepper.js";
+import * as swipe from "./swipe.js";
 import * as training from "./training.js";
 import * as volume from "./volume.js";
 
@@ -116,10 +117,20 @@ function buildNav() {
   document.getElementById("next-step").addEventListener("click", () => goStep(state.step + 1));
 }
 
+/** On a narrow screen the step list scrolls sideways: keep the current step in it. */
+function keepInView(b) {
+  const list = document.getElementById("step-list");
+  const r = b.getBoundingClientRect(), box = list.getBoundingClientRect();
+  if (r.left < box.left || r.right > box.right) {
+    list.scrollLeft += r.left - box.left - (box.width - r.width) / 2;
+  }
+}
+
 function syncNav() {
   for (const b of document.querySelectorAll("#step-list button")) {
     const on = Number(b.dataset.step) === state.step;
     b.classList.toggle("current", on);
+    if (on) keepInView(b);
     if (on) b.setAttribute("aria-current", "step");
     else b.removeAttribute("aria-current");
   }
@@ -142,7 +153,8 @@ function viewKey(e) {
 subscribe((changed) => {
   if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
-      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay")) {
+      changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay") ||
+      ["xm", "xc", "pf"].some((k) => changed.has(k))) {
     refreshSoon();
   } else if (changed.has("pos") && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();
@@ -159,6 +171,7 @@ async function start() {
   readUrl();
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
+  swipe.init(() => goStep(state.step + 1), () => goStep(state.step - 1));
   input.init(showError);
   geometry.init();
   exportsUi.init(showError);

@@ -6,6 +6,7 @@ import { colorscale, symmetric } from "./colors.js";
 import { catalog } from "./data.js";
 import { draw, theme } from "./plots.js";
 import { state, update } from "./state.js";
+import * as why from "./why.js";
 
 const cache = new Map(); // `${model}|${image}` → predict response
 const n = (v) => Number(v).toLocaleString("en-US");
@@ -23,7 +24,7 @@ export const modelInfo = () => catalog.models.find((m) => m.name === state.model
 export async function predict(name) {
   const key = `${name}|${state.img}`;
   if (!cache.has(key)) {
-    cache.set(key, withImage(`/api/models/${name}/predict`, { image_id: state.img })
+    cache.set(key, withImage(`/api/models/${name}/predict`, { image_id: state.img, dtype: "f2" })
       .catch((e) => { cache.delete(key); throw e; }));
   }
   return cache.get(key);
@@ -124,12 +125,13 @@ export async function render(el) {
   if (!el.querySelector(".network")) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
       <div class="net-row"><div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
-      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div></div>`;
+      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div>
+      <div class="net-why" id="net-why"></div></div>`;
   }
   modelPicker(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name }));
+  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0 }));
   await probabilities(el.querySelector("#net-probs"), res);
   const a = res.activations.find((x) => x.layer === chosen());
   const acts = el.querySelector("#net-acts");
@@ -145,6 +147,10 @@ export async function render(el) {
     const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: a.maps.slice(r * cols, r * cols + cols),
       layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
     await mapsFigure(acts, layers, cols);
+    why.onMapClick(acts, (i) => { // a map's filter → its top patches, brought into view
+      update({ pf: i });
+      el.querySelector("#why-patches")?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    });
   } else if (a) {
     const { data } = decode(a.maps);
     await draw(acts, [{ type: "bar", y: Array.from(data), marker: { color: "#31688e" },
@@ -152,6 +158,7 @@ export async function render(el) {
       font: { size: theme().font }, margin: { l: 50, r: 10, t: 50, b: 30 }, dragmode: false,
       paper_bgcolor: "rgba(0,0,0,0)" });
   }
+  await why.renderWhy(el.querySelector("#net-why"), m, res, chosen());
 }
 
 /** Step 5: the first conv and pool layers' maps, in order, with their shapes. */

@@ -95,8 +95,21 @@ export function cellRect(r0, c0, r1, c1, { color, width, fill = "rgba(0,0,0,0)",
     fillcolor: fill, layer: "above" };
 }
 
+// A figure follows its box: in classroom mode and on a phone the boxes are sized by the
+// flex/grid layout (the space the numbers beside them leave), which can change after the
+// first draw without the window resizing (Plotly's `responsive` only listens to the window).
+const resized = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (target.layout && target.isConnected && target.offsetWidth) Plotly.Plots.resize(target);
+  }
+});
+
 /** Draw (or cheaply redraw) a figure. */
 export function draw(el, data, layout) {
+  if (!el.dataset.sized) {
+    el.dataset.sized = "1";
+    resized.observe(el);
+  }
   return Plotly.react(el, data, layout, CONFIG);
 }
 

@@ -9,10 +9,12 @@ const DEFAULTS = {
   img: "sample-car", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
   fi: 0, s: 1, p: 0, d: 1, pos: 0, pp: 0, step: 1, mode: "", ctl: 1, speed: 8,
   model: "lenet", ep: -1, lay: "",
+  xm: "gradcam", xc: -1, pf: 0, // step 10: explanation shown, its class (-1: the guess), patches' filter
 };
-const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep"];
+const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep", "xc", "pf"];
 const LIMITS = { size: [8, 512], k: [1, 15], s: [1, 16], p: [0, 16], d: [1, 8], step: [1, 10],
-  fi: [0, 15], pos: [0, 1 << 20], pp: [0, 1 << 20], ctl: [0, 1], speed: [1, 4000], ep: [-1, 1000] };
+  fi: [0, 15], pos: [0, 1 << 20], pp: [0, 1 << 20], ctl: [0, 1], speed: [1, 4000], ep: [-1, 1000],
+  xc: [-1, 999], pf: [0, 4095] };
 
 export const state = structuredClone(DEFAULTS);
 const listeners = [];
@@ -39,6 +41,7 @@ function clean(key, value) {
   if (key === "mode") return value === "class" ? "class" : "";
   if (key === "model") return /^[\w-]{1,40}$/.test(value) ? value : DEFAULTS.model;
   if (key === "lay") return /^\w{0,40}$/.test(value) ? value : "";
+  if (key === "xm") return ["none", "saliency", "gradcam"].includes(value) ? value : DEFAULTS.xm;
   return value;
 }
 

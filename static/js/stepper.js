@@ -103,7 +103,7 @@ function drawFigures() {
   const trace = heatmap(m.rows, { scale: "diverging", zmin: -range, zmax: range, name: filt.label });
   // A horizontal colourbar below: the map keeps the column's whole width.
   Object.assign(trace.colorbar, { orientation: "h", y: -0.02, yanchor: "top", len: 1, x: 0.5,
-    thickness: t.big ? 14 : 10 });
+    thickness: t.big ? 14 : 10, nticks: 3 });
   outLayout.margin.b = t.big ? 48 : 40;
   draw(ui.output, [trace], outLayout);
   if (!ui.bound) {

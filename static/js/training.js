@@ -6,6 +6,7 @@ import * as layer from "./layer.js";
 import { modelInfo, modelPicker, predict } from "./network.js";
 import { draw, layoutKey, Plotly, theme } from "./plots.js";
 import { state, update } from "./state.js";
+import { attachTiles } from "./why.js";
 
 const filterCache = new Map(); // `${model}|${epoch}` → promise of the filters response
 const historyCache = new Map();
@@ -134,7 +135,8 @@ export function key(e) {
 export async function renderLearned(el) {
   if (!el.querySelector(".learned")) {
     el.innerHTML = `<div class="learned"><div class="learned-side"><div class="tiles" id="learned-tiles"></div>
-      <button type="button" id="learned-use">Use these filters in the layer view</button></div>
+      <button type="button" id="learned-use">Use these filters in the layer view</button>
+      <div class="why-patches" id="learned-patches" aria-live="polite"></div></div>
       <div class="plot" id="layer-plot-learned" role="figure" aria-label="The learned filters applied to the picture"></div></div>`;
     el.querySelector("#learned-use").addEventListener("click", () => {
       const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
@@ -147,6 +149,7 @@ export async function renderLearned(el) {
   tiles(box, await filtersAt(m, -1));
   box.classList.toggle("big", box.children.length <= 9);
   box.classList.toggle("many", box.children.length > 16);
+  attachTiles(box, el.querySelector("#learned-patches"), m.name, conv.name); // tile → top patches
   // The network's own first layers on the picture (its input normalised as in training):
   // conv → ReLU → pool, as the layer view draws a hand-made layer.
   const [res, bank] = await Promise.all([predict(m.name), filtersAt(m, -1)]);
@@ -162,6 +165,6 @@ export async function renderLearned(el) {
   const { traces, layout } = layer.figure(d);
   const rowNames = ["Filter", ...stages.map((a) => `${a.layer} ${a.shape.join("×")}`)];
   layout.annotations.filter((a) => a.xref === "paper")
-    .forEach((a, i) => { a.text = `<b>${rowNames[i]}</b>`; });
+    .forEach((a, i) => { a.text = `<b>${rowNames[i].replace(" ", "<br>")}</b>`; });
   await draw(el.querySelector("#layer-plot-learned"), traces, layout);
 }

@@ -136,7 +136,7 @@ def test_a_filter_from_the_start_of_training(client, image_id):
     ({"model": "lenet", "index": 6}, 422, "filters.0.index"),
     ({"model": "resnet"}, 404, "name"),
     ({"preset": "nope"}, 422, "filters.0.preset"),
-    ({"preset": "sobel_x", "size": 4}, 422, "filters.0.preset"),
+    ({"preset": "sobel_x", "size": 4}, 422, "filters.0.size"),
     ({"weights": [[[1, 1, 1]], [[1, 1]]]}, 422, "filters.0.weights"),
     ({"weights": [[[1, 1, 1], [1, 1, 1]]]}, 422, "filters.0.weights"),
     ({"preset": "sobel_x", "weights": [[[1, 1, 1]]]}, 422, "filters.0"),

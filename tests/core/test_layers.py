@@ -190,16 +190,19 @@ def test_dense_backward_matches_finite_differences():
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 3, 2)])
-def test_batchnorm_backward_matches_finite_differences(shape):
+@pytest.mark.parametrize("train", [True, False])
+def test_batchnorm_backward_matches_finite_differences(shape, train):
+    # train: through the batch statistics; inference (saliency): through running ones
     rng = np.random.default_rng(5)
-    x = rng.standard_normal(shape)
+    x = rng.standard_normal(shape) * 2 + 3  # a mean well away from 0
     C = shape[-1]
     gamma, beta = rng.standard_normal(C), rng.standard_normal(C)
+    mean, var = rng.standard_normal(C), rng.random(C) + 0.5
 
     def fwd(xx, g, bt):
-        return batchnorm_forward(xx, g, bt, np.zeros(C), np.ones(C), train=True)[0]
+        return batchnorm_forward(xx, g, bt, mean.copy(), var.copy(), train=train)[0]
 
-    out, cache = batchnorm_forward(x, gamma, beta, np.zeros(C), np.ones(C), train=True)
+    out, cache = batchnorm_forward(x, gamma, beta, mean.copy(), var.copy(), train=train)
     dout = rng.standard_normal(out.shape)
     dx, dgamma, dbeta = batchnorm_backward(dout, cache)
     np.testing.assert_allclose(dx, numerical_grad(lambda v: fwd(v, gamma, beta), x, dout),
@@ -220,6 +223,27 @@ def test_batchnorm_normalizes_in_training_and_uses_running_stats_after():
     # inference uses the running statistics, not the batch's
     np.testing.assert_allclose(layer.forward(np.array([[0.2, 2.0]], np.float32)), [[0, 0]],
                                atol=1e-6)
+
+
+def test_batchnorm_running_var_moves_toward_the_batch_variance():
+    layer = BatchNorm("bn")
+    layer.build((2,), np.random.default_rng(0))
+    x = np.array([[1.0, 10.0], [3.0, 30.0], [5.0, 50.0]], np.float32)  # variances 8/3, 800/3
+    layer.forward(x, train=True)
+    # running ← 0.9·running + 0.1·batch, from 1: 0.9 + 0.1·var (biased, over the batch)
+    np.testing.assert_allclose(layer.buffers["running_var"], [0.9 + 0.8 / 3, 0.9 + 80 / 3],
+                               rtol=1e-6)
+    for _ in range(200):
+        layer.forward(x, train=True)
+    np.testing.assert_allclose(layer.buffers["running_var"], [8 / 3, 800 / 3], rtol=1e-6)
+    np.testing.assert_allclose(layer.buffers["running_mean"], [3, 30], rtol=1e-6)
+    # and inference then normalizes by it: the batch mean maps to β, one std above to β + γ
+    out = layer.forward(np.array([[3 + np.sqrt(8 / 3), 30.0]], np.float32))
+    np.testing.assert_allclose(out, [[1, 0]], atol=1e-4)
+    # inference leaves the running statistics alone
+    before = layer.buffers["running_var"].copy()
+    layer.forward(x * 7)
+    np.testing.assert_array_equal(layer.buffers["running_var"], before)
 
 
 def test_flatten_round_trip_in_hwc_order():
@@ -244,6 +268,41 @@ def test_softmax_cross_entropy_against_hand_computed_and_finite_differences():
     assert softmax(np.array([[1000.0, 1000.0]])).tolist() == [[0.5, 0.5]]
 
 
+def test_label_smoothing_loss_by_hand_and_its_gradient_by_finite_differences():
+    # K = 2, ε = 0.2: target (0.1, 0.9) for class 1; probabilities (1/4, 3/4)
+    logits = np.array([[0.0, np.log(3.0)]])
+    loss, d = softmax_cross_entropy(logits.copy(), np.array([1]), smoothing=0.2)
+    assert loss == pytest.approx(-(0.1 * np.log(0.25) + 0.9 * np.log(0.75)))
+    np.testing.assert_allclose(d, [[0.25 - 0.1, 0.75 - 0.9]])
+    rng = np.random.default_rng(8)
+    z, y = rng.standard_normal((4, 5)) * 3, np.array([0, 3, 4, 1])
+    for eps in (0.1, 0.2):
+        loss, dz = softmax_cross_entropy(z.copy(), y, smoothing=eps)
+        # independent reference: −Σ q·log softmax, with q built explicitly
+        q = np.full((4, 5), eps / 5)
+        q[np.arange(4), y] += 1 - eps
+        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        assert loss == pytest.approx(-(q * logp).sum(1).mean(), rel=1e-12)
+        num = numerical_grad(
+            lambda v, e=eps: np.array(softmax_cross_entropy(v.copy(), y, smoothing=e)[0]), z,
+            np.array(1.0))
+        np.testing.assert_allclose(dz, num, atol=1e-7)
+    # ε = 0 is the plain cross-entropy
+    assert softmax_cross_entropy(z.copy(), y, 0.0)[0] == softmax_cross_entropy(z.copy(), y)[0]
+
+
+def test_global_average_pool_backward_matches_finite_differences():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 4, 4, 3))
+    out, cache = avg_pool_forward(x, 4, 4)
+    assert out.shape == (2, 1, 1, 3)
+    np.testing.assert_allclose(out[:, 0, 0], x.mean(axis=(1, 2)))
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(avg_pool_backward(dout, cache),
+                               numerical_grad(lambda v: avg_pool_forward(v, 4, 4)[0], x, dout),
+                               atol=1e-7)
+
+
 def test_layer_wrappers_fill_grads():
     rng = np.random.default_rng(7)
     layer = Dense("fc", 3)
@@ -255,22 +314,66 @@ def test_layer_wrappers_fill_grads():
     np.testing.assert_array_equal(layer.grads["b"], [2, 2, 2])
 
 
+def reference_conv_grads(x, w, dout, stride, padding, dilation):
+    """dx, dw of sum(conv(x, w) * dout) by direct sums over the kernel taps (float64)."""
+    F, kh, kw, C = w.shape
+    _, Ho, Wo, _ = dout.shape
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros(w.shape)
+    for i in range(kh):
+        for j in range(kw):
+            r, c = i * dilation, j * dilation
+            rows = slice(r, r + stride * (Ho - 1) + 1, stride)
+            cols = slice(c, c + stride * (Wo - 1) + 1, stride)
+            dw[:, i, j, :] = np.einsum("nhwf,nhwc->fc", dout, xp[:, rows, cols])
+            dxp[:, rows, cols] += np.einsum("nhwf,fc->nhwc", dout, w[:, i, j, :])
+    H, W = x.shape[1:3]
+    return dxp[:, padding:padding + H, padding:padding + W], dw
+
+
+BLOCK_CASES = [  # (N, H, W, C, F, k, stride, padding, dilation): odd sizes, every path
+    (3, 11, 9, 2, 4, 3, 1, 0, 1),  # few channels: flat planes
+    (3, 11, 9, 3, 4, 3, 1, 2, 2),
+    (2, 10, 13, 3, 5, 5, 1, 2, 1),
+    (3, 11, 9, 5, 4, 3, 1, 1, 1),  # more channels: channels-last blocks
+    (2, 9, 12, 6, 3, 3, 1, 0, 2),
+    (3, 11, 9, 2, 4, 3, 2, 1, 1),  # stride 2: channels-last blocks, col2im
+    (2, 12, 11, 7, 3, 3, 3, 2, 1),
+    (2, 7, 8, 3, 2, 1, 1, 1, 1),   # padding beyond the kernel's reach: col2im
+]
+
+
 @pytest.mark.parametrize("block", [64, 700, 1 << 18])
-def test_blocked_conv2d_equals_one_big_matmul(monkeypatch, block):
-    # tiny blocks force the row-by-row path, middling ones the whole-image path
+@pytest.mark.parametrize("N,H,W,C,F,k,stride,padding,dilation", BLOCK_CASES)
+def test_blocked_conv_forward_and_backward_match_references(monkeypatch, block, N, H, W, C, F,
+                                                            k, stride, padding, dilation):
+    # tiny blocks force row-by-row and slice-by-slice blocks, middling ones whole images
     import cnn_core.conv
 
-    monkeypatch.setattr(cnn_core.conv, "BLOCK_FLOATS", block)
-    monkeypatch.setattr(cnn_core.conv, "ROW_BLOCK_FLOATS", block)
-    monkeypatch.setattr(cnn_core.conv, "PLANE_BLOCK_FLOATS", block)
+    monkeypatch.setattr(cnn_core.conv, "CHUNK_FLOATS", block)
+    monkeypatch.setattr(cnn_core.conv, "MIN_ROWS", 1)
     rng = np.random.default_rng(8)
-    for C in (2, 5):  # few channels: the channels-first planes path; more: channels-last rows
-        x = rng.standard_normal((3, 11, 9, C)).astype(np.float32)
-        w = rng.standard_normal((4, 3, 3, C)).astype(np.float32)
-        b = rng.standard_normal(4).astype(np.float32)
-        for opts in ({}, {"stride": 2, "padding": 1}, {"dilation": 2}):
-            want, _ = conv2d_forward(x, w, b, **opts)
-            np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-6, atol=1e-6)
+    x = rng.standard_normal((N, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((F, k, k, C)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    opts = dict(stride=stride, padding=padding, dilation=dilation)
+    want = reference_conv(x.astype(np.float64), w, b, stride, padding, dilation)
+    np.testing.assert_allclose(conv2d(x, w, b, **opts), want, rtol=1e-5, atol=1e-5)
+    out, cache = conv2d_forward(x, w, b, stride, padding, dilation)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx, dw, db = conv2d_backward(dout, cache)
+    want_dx, want_dw = reference_conv_grads(x.astype(np.float64), w.astype(np.float64),
+                                            dout.astype(np.float64), stride, padding, dilation)
+    assert dx.shape == x.shape and dx.dtype == np.float32 and dw.dtype == np.float32
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(db, dout.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-5)
+    none, dw2, _ = conv2d_backward(dout, cache, need_dx=False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
 
 
 @settings(max_examples=40, deadline=None)
@@ -287,3 +390,30 @@ def test_conv2d_matches_scipy_on_random_shapes(N, H, W, C, F, k, stride, padding
     got = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
     want = reference_conv(x.astype(np.float64), w, b, stride, padding, dilation)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def reference_max_pool_backward(x, dout, size, stride):
+    """Per window, in a plain loop: the gradient goes to the first maximum (np.argmax)."""
+    dx = np.zeros(x.shape)
+    N, Hp, Wp, C = dout.shape
+    for n in range(N):
+        for r in range(Hp):
+            for c in range(Wp):
+                for ch in range(C):
+                    win = x[n, r * stride:r * stride + size, c * stride:c * stride + size, ch]
+                    i, j = np.unravel_index(np.argmax(win), win.shape)
+                    dx[n, r * stride + i, c * stride + j, ch] += dout[n, r, c, ch]
+    return dx
+
+
+@pytest.mark.parametrize("H,W,size,stride", [(8, 8, 2, 2), (7, 9, 2, 2), (9, 10, 3, 3),
+                                             (6, 7, 1, 1), (8, 7, 3, 2), (8, 9, 2, 3)])
+def test_max_pool_backward_with_ties_matches_first_argmax(H, W, size, stride):
+    # ReLU'd small integers: most windows hold ties (all-zero ones above all)
+    rng = np.random.default_rng(11)
+    x = np.maximum(rng.integers(-3, 3, (3, H, W, 4)), 0).astype(np.float32)
+    out, cache = max_pool_forward(x, size, stride)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = max_pool_backward(dout, cache)
+    assert dx.dtype == np.float32 and dx.shape == x.shape
+    np.testing.assert_allclose(dx, reference_max_pool_backward(x, dout, size, stride), atol=1e-6)

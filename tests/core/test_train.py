@@ -11,7 +11,16 @@ from PIL import Image
 
 import cnn_core.train as train
 from cnn_core.model import build_model, load_model
-from cnn_core.train import SGD, evaluate, learning_rate, main
+from cnn_core.train import (
+    EMA,
+    SGD,
+    decay_efolds,
+    evaluate,
+    evaluate_tta,
+    learning_rate,
+    main,
+    wilson_interval,
+)
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +187,64 @@ def test_evaluate_gives_mean_loss_and_accuracy():
     loss, acc = evaluate(model, x, y, batch=3)  # batches of 3, 3 and 1
     assert loss == pytest.approx(-np.log(p[np.arange(7), y]).mean(), rel=1e-5)
     assert acc == pytest.approx(np.mean(logits.argmax(1) == y))
+
+
+def test_flip_tta_averages_the_logits_of_the_picture_and_its_mirror():
+    model = build_model("lenet", seed=2)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (9, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 9)
+    plain = model.forward(x.astype(np.float32) / 255)
+    mirror = model.forward(x[:, :, ::-1].astype(np.float32) / 255)
+    loss, acc, acc_tta = evaluate_tta(model, x, y)
+    assert (loss, acc) == pytest.approx(evaluate(model, x, y), rel=1e-6)
+    assert acc_tta == pytest.approx(np.mean((plain + mirror).argmax(1) == y))
+    # a picture symmetric left-right gains nothing from its mirror
+    sym = np.concatenate([x[:, :, :16], x[:, :, :16][:, :, ::-1]], axis=2)
+    _, acc, acc_tta = evaluate_tta(model, sym, y)
+    assert acc_tta == acc
+
+
+def test_ema_by_hand_and_applied_only_within_its_block():
+    w = np.array([1.0], np.float32)
+    layer = SimpleNamespace(name="fc", params={"w": w}, buffers={})
+    model = SimpleNamespace(layers=[layer], state=lambda: {"fc.w": layer.params["w"]})
+    ema = EMA(model, decay=0.9)
+    w[:] = 2.0
+    ema.update(model)  # d = min(0.9, 2/11): 1·2/11 + 2·9/11 = 20/11
+    np.testing.assert_allclose(ema.shadow["fc.w"], [20 / 11], rtol=1e-6)
+    for _ in range(98):
+        ema.update(model)  # from update 8 on, d = 0.9: the gap to 2 shrinks by 0.9 each step
+    w[:] = 12.0
+    ema.update(model)  # d = 0.9
+    np.testing.assert_allclose(ema.shadow["fc.w"], [0.9 * 2 + 0.1 * 12], rtol=1e-5)
+    with ema.applied(model):
+        np.testing.assert_allclose(layer.params["w"], [3.0], rtol=1e-5)
+    assert layer.params["w"] is w and w[0] == 12.0  # its own weights back, the very array
+
+
+def test_decay_efolds_sums_the_schedule():
+    # constant-free check: no warm-up, cosine from 0.1 over 1000 steps sums to ~0.1·500;
+    # with decay 2e-3 and momentum 0.9: 0.1·500·2e-3/0.1 = 1.0 e-fold
+    assert decay_efolds(1000, 0, 0.1, 2e-3, 0.9) == pytest.approx(1.0, rel=2e-3)
+    # the shipped convnet: 24 epochs of 351 steps, 1 warm-up epoch, lr 0.05, conv1 decay
+    # 5e-3 → 10.5, the figure the issue quotes
+    assert decay_efolds(351 * 24, 351, 0.05, 5e-3, 0.9) == pytest.approx(10.53, abs=0.01)
+    # and it is what plain SGD does to a weight with no gradient: w·Π(1 − lr·decay)
+    total, warmup, peak, decay = 400, 40, 0.5, 0.01
+    w = np.prod([1 - learning_rate(s, total, peak, warmup) * decay for s in range(total)])
+    assert -np.log(w) == pytest.approx(decay_efolds(total, warmup, peak, decay, 0.0), rel=0.02)
+
+
+def test_wilson_interval_against_published_values():
+    # Newcombe (1998), Statistics in Medicine 17:857, table I: 81/263 → 0.2553–0.3662
+    lo, hi = wilson_interval(81, 263)
+    assert (round(lo, 4), round(hi, 4)) == (0.2553, 0.3662)
+    # 15/148 → 0.0624–0.1605 (same table)
+    lo, hi = wilson_interval(15, 148)
+    assert (round(lo, 4), round(hi, 4)) == (0.0624, 0.1605)
+    lo, hi = wilson_interval(5000, 5000)
+    assert hi == pytest.approx(1.0) and 0.999 < lo < 1.0  # never above 1, unlike p ± 1.96·se
 
 
 def test_missing_data_folder_is_a_one_line_error(tmp_path, capsys):

@@ -23,6 +23,12 @@ class LiveServer:
         self.url = url
         self.data_dir = data_dir  # the image store's folder
 
+    def image_id(self, data: bytes) -> str:
+        """The id the server gives these bytes (an HMAC under its store's secret)."""
+        from app.diskstore import DiskStore
+
+        return DiskStore(self.data_dir / "images").image_id(data)
+
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(self.url + path) as r:
             return json.load(r)
@@ -49,7 +55,9 @@ def start_server(data_dir: Path) -> tuple[LiveServer, object]:
     os.environ["CONVSCOPE_DATA_DIR"] = str(data_dir)
     from app import create_app
 
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
+    # every test's uploads come from 127.0.0.1: one client, so a generous rate limit
+    server = make_server("127.0.0.1", 0, create_app({"UPLOAD_RATE": "600 per minute"}),
+                         threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return LiveServer(f"http://127.0.0.1:{server.server_port}", data_dir), server
 

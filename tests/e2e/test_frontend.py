@@ -4,7 +4,6 @@ to classroom mode, and a shared URL lands on the same state."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -81,7 +80,7 @@ def test_upload_a_picture_and_a_file_that_is_not_one(page, live_server, tmp_path
     data = png_bytes((200, 30, 60))
     page.set_input_files("#file-input", files=[{"name": "red.png", "mimeType": "image/png",
                                                   "buffer": data}])
-    digest = hashlib.sha256(data).hexdigest()
+    digest = live_server.image_id(data)
     page.wait_for_function(f"() => window.convscope.state.img === '{digest}'")
     wait_url(page, f"img={digest}")
     page.wait_for_function("() => document.querySelector('#st-input .main-svg') !== null")

@@ -1,0 +1,74 @@
+"""Top patches against a brute-force search, and the command on a small folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+from PIL import Image
+
+from cnn_core import top_patches
+from cnn_core.calibrate import held_out_split
+from cnn_core.data import to_float
+from cnn_core.model import MODELS_DIR, load_model
+from cnn_core.receptive_field import field_of
+
+
+def test_compute_equals_brute_force():
+    model = load_model("convnet")
+    x = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    result = top_patches.compute(model, x, max_filters=3, progress=False)
+    arrays = result["arrays"]
+    _, acts = model.predict(to_float(x))
+    for name, _, a in acts:
+        if name not in ("conv1", "conv2", "conv3", "conv4"):
+            continue
+        field = field_of(model, name)
+        for f in range(3):
+            per_image = a[..., f].reshape(40, -1).max(axis=1)
+            order = np.argsort(-per_image, kind="stable")[:9]
+            np.testing.assert_array_equal(arrays[f"{name}.images"][f], order)
+            np.testing.assert_allclose(arrays[f"{name}.activations"][f], per_image[order])
+            for k, i in enumerate(order):
+                r, c = np.unravel_index(a[i, ..., f].argmax(), a.shape[1:3])
+                top, left = field.window(r)[0], field.window(c)[0]
+                assert tuple(arrays[f"{name}.windows"][f, k]) == (top, left)
+                part = x[i, max(top, 0):top + field.size, max(left, 0):left + field.size]
+                stored = arrays[f"{name}.patches"][f, k]
+                np.testing.assert_array_equal(stored[:part.shape[0], :part.shape[1]], part)
+    assert [lay["shown"] for lay in result["meta"]["layers"]] == [3, 3, 3, 3]
+
+
+def test_shipped_patches_fit_the_budget():
+    sizes = [(MODELS_DIR / f"{n}.patches.npz").stat().st_size for n in ("lenet", "convnet")]
+    assert sum(sizes) < 5_000_000
+    for name in ("lenet", "convnet"):
+        meta, _ = top_patches.load(MODELS_DIR / f"{name}.patches.npz")
+        assert meta["fingerprint"] == top_patches.fingerprint(load_model(name))
+        assert meta["searched"] == 45000
+
+
+def test_the_command(tmp_path):
+    rng = np.random.default_rng(1)
+    data = tmp_path / "data"
+    for c in ("a", "b"):
+        (data / c).mkdir(parents=True)
+        for i in range(12):
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+                data / c / f"{i}.png")
+    models = tmp_path / "models"
+    models.mkdir()
+    for ext in ("json", "npz"):
+        shutil.copy(MODELS_DIR / f"lenet.{ext}", models / f"lenet.{ext}")
+    config = json.loads((models / "lenet.json").read_text())
+    config["metadata"].update(train_images=20, validation_images=4)
+    (models / "lenet.json").write_text(json.dumps(config))
+    assert top_patches.main(["--model", "lenet", "--data", str(data),
+                             "--models-dir", str(models)]) == 0
+    meta, arrays = top_patches.load(models / "lenet.patches.npz")
+    assert meta["searched"] == 20 and arrays["conv2.patches"].shape == (16, 9, 14, 14, 3)
+    train, val = held_out_split(load_model("lenet", models), 24)
+    for name in ("conv1", "conv2"):  # indices into the folder; its validation part unsearched
+        assert set(arrays[f"{name}.images"].ravel()) <= set(train)
+        assert not set(arrays[f"{name}.images"].ravel()) & set(val)
