@@ -19,6 +19,7 @@ import segno
 from flask import Response, current_app, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 
+from app import limits
 from app.live import Classes, ClassFullError, ClassMissingError, ClosedError, DeniedError, snapshot
 from app.live_schemas import (
     AnswerBody,
@@ -63,12 +64,17 @@ def _missing(code: str) -> ApiError:
 
 
 def _limit(what: str, per_minute: int) -> None:
-    """Count one `what` for this client; 429 past `per_minute` in the current minute."""
-    n = _classes().store.hit(f"{what}:{request.remote_addr}", 60)
+    """Count one `what` for this client (its address as app/limits.py trusts it); 429 past
+    `per_minute` in the current minute. The counts live in the class store, so every worker
+    and replica shares them (flask-limiter's memory storage would be per worker in disk
+    mode, and guessing codes must be slow across all of them)."""
+    window = 60
+    n = _classes().store.hit(f"{what}:{limits.client_key()}", window)
     if n > per_minute:
         raise ApiError(429, "Too many requests",
                        f"More than {per_minute} {what} requests a minute from this address; "
-                       "wait a minute.", slug="too-many-requests")
+                       "wait a minute.", slug="too-many-requests",
+                       headers={"Retry-After": str(window - int(time.time()) % window)})
 
 
 def _teacher(path: ClassPath, header: TeacherHeader) -> None:

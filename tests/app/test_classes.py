@@ -282,8 +282,10 @@ def test_joins_are_rate_limited_per_address(tmp_path):
     statuses = [client.post(f"/api/classes/{code}/students", json={}).status_code
                 for _ in range(4)]
     assert statuses == [201, 201, 201, 429]
-    body = problem(client.post(f"/api/classes/{code}/students", json={}), 429)
+    r = client.post(f"/api/classes/{code}/students", json={})
+    body = problem(r, 429)
     assert body["type"] == "/problems/too-many-requests"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
     other = {"REMOTE_ADDR": "10.1.2.3"}  # another address has its own budget
     assert client.post(f"/api/classes/{code}/students", json={},
                        environ_base=other).status_code == 201
