@@ -133,7 +133,9 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
     '.topbar button, .view:not([hidden]) :is(button, select, input)')]
   .filter((el) => el.checkVisibility({checkVisibilityCSS: true}))
   .map((el) => [el.getAttribute('aria-label') || el.textContent.trim().slice(0, 20) || el.type,
-                el.getBoundingClientRect(), el.tagName === 'BUTTON'])
+                // a checkbox's target is its label
+                (el.type === 'checkbox' && el.closest('label') || el).getBoundingClientRect(),
+                el.tagName === 'BUTTON'])
   .filter(([, r, button]) => r.height < 44 || (button && r.width < 44))
   .map(([name, r]) => `${name}: ${Math.round(r.width)}×${Math.round(r.height)}`)"""
 
