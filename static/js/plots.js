@@ -113,18 +113,34 @@ export function on(el, event, fn) {
 // first draw without the window resizing (Plotly's `responsive` only listens to the window).
 const resized = new ResizeObserver((entries) => {
   for (const { target } of entries) {
-    if (target.layout && target.isConnected && target.offsetWidth) Plotly.Plots.resize(target);
+    if (!target.layout || !target.isConnected || !target.offsetWidth) continue;
+    const title = target.layout.title?.text;
+    fitTitle(target, target.layout);
+    if (target.layout.title?.text === title) Plotly.Plots.resize(target);
+    else Plotly.relayout(target, { "title.text": target.layout.title.text, "margin.t": target.layout.margin.t });
   }
 });
 
 /** Draw (or cheaply redraw) a figure. When a map's axes change size (a new stride, padding or
  * picture size), Plotly.react kept the old aspect-constrained range (white side bands), so a
  * figure whose axes change is drawn afresh, its listeners bound again. */
+/** A title wider than its plot (a narrow column on a projector or a phone) takes two lines. */
+function fitTitle(el, layout) {
+  const title = layout.title;
+  const size = title?.font?.size || 14;
+  if (!title?.text || title.text.includes("<br>") || !el.clientWidth) return;
+  const space = title.text.lastIndexOf(" ");
+  if (title.text.length * size * 0.62 <= el.clientWidth || space < 0) return;
+  title.text = `${title.text.slice(0, space)}<br>${title.text.slice(space + 1)}`;
+  layout.margin = { ...layout.margin, t: (layout.margin?.t || 0) + size * 1.2 };
+}
+
 export async function draw(el, data, layout) {
   if (!el.dataset.sized) {
     el.dataset.sized = "1";
     resized.observe(el);
   }
+  fitTitle(el, layout);
   const axes = JSON.stringify([layout.xaxis?.range, layout.yaxis?.range]);
   const fresh = el.dataset.axes !== undefined && el.dataset.axes !== axes;
   el.dataset.axes = axes;
