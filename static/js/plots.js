@@ -117,7 +117,7 @@ const resized = new ResizeObserver((entries) => {
     const title = target.layout.title?.text;
     fitTitle(target, target.layout);
     if (target.layout.title?.text === title) Plotly.Plots.resize(target);
-    else Plotly.relayout(target, { "title.text": target.layout.title.text, "margin.t": target.layout.margin.t });
+    else Plotly.relayout(target, { title: target.layout.title, "margin.t": target.layout.margin.t });
   }
 });
 
@@ -132,6 +132,7 @@ function fitTitle(el, layout) {
   const space = title.text.lastIndexOf(" ");
   if (title.text.length * size * 0.62 <= el.clientWidth || space < 0) return;
   title.text = `${title.text.slice(0, space)}<br>${title.text.slice(space + 1)}`;
+  Object.assign(title, { yref: "container", y: 1, yanchor: "top", pad: { t: size * 1.25 } });
   layout.margin = { ...layout.margin, t: (layout.margin?.t || 0) + size * 1.2 };
 }
 
