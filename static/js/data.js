@@ -148,6 +148,11 @@ export function topPatches(model, layer, filter) {
     () => api(`/api/models/${model}/top_patches?layer=${encodeURIComponent(layer)}&filter=${filter}`));
 }
 
+/** GET /api/models/<model>/filters of a conv layer (its weights and colour tiles), cached. */
+export function filterBank(model, layer) {
+  return once(`f|${model}|${layer}`, () => api(`/api/models/${model}/filters?layer=${encodeURIComponent(layer)}`));
+}
+
 /** POST /api/models/<model>/explain for the picture and a class (null: the guess), cached. */
 export function explainFor(model, image_id, cls = null) {
   const body = cls === null ? { image_id } : { image_id, class: cls };

@@ -170,7 +170,7 @@ subscribe((changed) => {
   if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
       changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay") ||
-      ["xm", "xc", "pf", "range"].some((k) => changed.has(k))) {
+      ["nv", "xm", "xc", "pf", "range"].some((k) => changed.has(k))) {
     refreshSoon();
   } else if ((changed.has("pos") || changed.has("whole")) && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();

@@ -83,18 +83,27 @@ function probabilities(gd, res) {
 export async function render(el) {
   if (!el.querySelector(".network")) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
-      <div class="net-row"><div class="net-guess"><div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
-      <p class="softmax" id="net-softmax"></p></div>
-      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div>
-      <div class="net-why" id="net-why"></div></div>`;
+      <div class="net-row"><div class="net-left"><p class="why-verdict" role="status"></p>
+        <div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
+        <p class="softmax" id="net-softmax"></p></div>
+      <div class="net-side">${why.TABS}
+        <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div>
+        <div class="net-why" id="net-why" role="tabpanel"></div>
+        <div class="why-patches" id="why-patches" role="tabpanel" aria-live="polite"></div></div></div></div>`;
   }
+  why.tabs(el, (tab) => update({ nv: tab }));
   modelPicker(el);
   rangeToggle(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0 }));
+  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0, nv: "maps" }));
+  why.verdict(el.querySelector(".why-verdict"), res);
   await probabilities(el.querySelector("#net-probs"), res);
   softmax(el.querySelector("#net-softmax"), res);
+  if (state.nv !== "maps") {
+    await why.renderSide(el, m, res, chosen()); // why this guess, or the chosen filter's patches
+    return;
+  }
   const a = res.activations.find((x) => x.layer === chosen());
   const acts = el.querySelector("#net-acts");
   if (a && a.shape.length === 3) {
@@ -111,10 +120,7 @@ export async function render(el) {
       layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
     const { traces, layout } = mapsFigure(layers, cols);
     await draw(acts, traces, layout);
-    why.onMapClick(acts, (i) => { // a map's filter → its top patches, brought into view
-      update({ pf: i });
-      el.querySelector("#why-patches")?.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    });
+    why.onMapClick(acts, (i) => update({ pf: i, nv: "filter" })); // a map's filter → its top patches
   } else if (a) {
     const { data } = decode(a.maps);
     await draw(acts, [{ type: "bar", y: Array.from(data), marker: { color: "#31688e" },
@@ -122,7 +128,6 @@ export async function render(el) {
       font: { size: theme().font }, margin: { l: 50, r: 10, t: 50, b: 30 }, dragmode: false,
       paper_bgcolor: "rgba(0,0,0,0)" });
   }
-  await why.renderWhy(el.querySelector("#net-why"), m, res, chosen());
 }
 
 /** Step 10: how softmax turns the last layer's scores into the probabilities, with the

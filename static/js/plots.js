@@ -7,7 +7,16 @@ export { Plotly };
 
 /** Sizes that follow the page's type size (which grows with the window, and in classroom
  * mode): big type and thick lines for a projector. */
+let themeOf = { key: "", value: null };
 export function theme() {
+  // Read once per mode and window size: the animation asks every frame, and reading a computed
+  // style right after the number grids changed would force a style pass per frame.
+  const key = layoutKey();
+  if (themeOf.key !== key) themeOf = { key, value: measureTheme() };
+  return { ...themeOf.value };
+}
+
+function measureTheme() {
   const big = document.body.classList.contains("classroom");
   const root = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 15;
   const font = Math.round(root * (big ? 1 : 0.87));

@@ -9,7 +9,9 @@ const DEFAULTS = {
   img: "sample-car", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
   fi: 0, s: 1, p: 0, d: 1, pos: 0, pp: 0, step: 1, mode: "", ctl: 1, speed: 8,
   model: "lenet", ep: -1, lay: "", whole: 0, range: "map",
-  xm: "gradcam", xc: -1, pf: 0, // step 10: explanation shown, its class (-1: the guess), patches' filter
+  // step 10: its right-hand panel (maps | why | filter), the explanation shown, its class
+  // (-1: the guess), the filter whose top patches are shown
+  nv: "maps", xm: "gradcam", xc: -1, pf: 0,
 };
 const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep", "whole",
   "xc", "pf"];
@@ -43,6 +45,7 @@ function clean(key, value) {
   if (key === "model") return /^[\w-]{1,40}$/.test(value) ? value : DEFAULTS.model;
   if (key === "range") return value === "layer" ? "layer" : "map";
   if (key === "lay") return /^\w{0,40}$/.test(value) ? value : "";
+  if (key === "nv") return ["maps", "why", "filter"].includes(value) ? value : DEFAULTS.nv;
   if (key === "xm") return ["none", "saliency", "gradcam"].includes(value) ? value : DEFAULTS.xm;
   return value;
 }
