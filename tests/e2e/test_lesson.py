@@ -351,3 +351,26 @@ def test_the_colour_range_per_map_or_shared_by_the_layer(page, live_server):
     r = page.evaluate("() => document.getElementById('layer-plot').layout.xaxis10.range")
     assert r[1] - r[0] == 28
     assert page.errors == []
+
+
+def test_predict_before_the_reveal(page, live_server):
+    from tests.e2e.test_frontend import conv_body, shown
+    open_app(page, live_server, f"{BASE}&step=2&pos=100&guess=1")
+    page.wait_for_selector("#step-value-guess")
+    assert page.text_content("#step-value") == "?"
+    ref = live_server.post_json("/api/conv/step", {**conv_body(filter=0), "row": 3, "col": 16})
+    page.fill("#step-value-guess", shown(ref["value"]))
+    page.press("#step-value-guess", "Enter")
+    assert page.text_content("#step-value") == shown(ref["value"])
+    assert "right" in page.text_content(".guess-said")
+    page.keyboard.press("ArrowRight")  # the next position: hidden again
+    page.wait_for_function("() => document.querySelector('#step-value').textContent === '?'")
+    page.fill("#step-value-guess", "123")
+    page.press("#step-value-guess", "Enter")
+    ref = live_server.post_json("/api/conv/step", {**conv_body(filter=0), "row": 3, "col": 17})
+    assert page.text_content(".guess-said") == f"✗ it is {shown(ref['value'])}"
+    # Step 9: the window's max.
+    page.keyboard.press("9")
+    page.wait_for_selector("#pool-value-guess")
+    page.wait_for_function("() => document.querySelector('#pool-value').textContent === '?'")
+    assert page.errors == []
