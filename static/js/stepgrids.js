@@ -83,6 +83,8 @@ function vector(k) {
     row.className = "vector-row";
     row.dataset.vector = key;
     row.setAttribute("role", "img");
+    row.setAttribute("aria-label", { x: "The pixels as one vector", w: "The weights as one vector",
+      p: "Their products as one vector" }[key]);
     row.append(span("vector-label", label));
     const cells = [];
     for (let i = 0; i < n; i++) row.append((cells[i] = span("")));
