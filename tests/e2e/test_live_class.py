@@ -91,6 +91,7 @@ def test_students_follow_a_step_change_a_window_move_and_an_upload(room):
     assert st(t)["step"] == 3
     for s in students:
         same_as(s, t, "step")
+    t.keyboard.press("Home")  # step 3 opens playing: stop at the first position
     for _ in range(5):
         t.keyboard.press("ArrowRight")  # the window moves along
     assert st(t)["pos"] == 5
@@ -166,6 +167,7 @@ def test_a_student_explores_and_snaps_back(room):
     s.keyboard.press("b")  # one key back to the teacher
     same_as(s, t, "pos")
     assert s.locator("#live-back").is_hidden()
+    assert s.locator("#blank").is_hidden()  # not the projector's black screen
     s.keyboard.press("ArrowDown")  # and again, with the button this time
     s.wait_for_selector("#live-back:not([hidden])")
     s.click("#live-back")
