@@ -250,6 +250,8 @@ def test_a_dropped_connection_reconnects_by_itself_and_misses_nothing(browser, t
         for _ in range(4):
             t.keyboard.press("ArrowRight")  # events while the student is away
         t.click("#next-step")
+        t.wait_for_selector("body[data-view=stepper]")
+        t.keyboard.press("Home")  # step 3 opens playing: stop it, so there is one state to reach
         s.context.set_offline(False)
         same_as(s, t, "step", "pos", timeout=20_000)
         s.wait_for_function("() => document.getElementById('live-status').textContent"
@@ -280,6 +282,7 @@ def test_a_phone_follows(room, browser):
     phone.wait_for_selector("body[data-ready]")
     t.click('#step-list button[data-step="3"]')  # step 3: the feature map
     t.wait_for_selector("body[data-view=stepper]")
+    t.keyboard.press("Home")  # step 3 opens playing: stop it
     t.evaluate("() => window.convscope.update({pos: 12 * 28 + 9})")  # the window on the car
     same_as(phone, t, "step", "img", "pos")
     assert phone.locator("#live-question").is_hidden()  # the question was over before it came
