@@ -32,6 +32,7 @@ def _verdict(probabilities, classes) -> str:
 
 
 def test_step_10_overlays_the_apis_grad_cam_and_saliency(page, live_server):
+    page.set_default_timeout(45_000)  # the session's first page may meet a cold, loaded machine
     open_app(page, live_server, "img=sample-car&step=10&model=convnet")
     page.click(".net-tabs [data-tab='why']")
     page.wait_for_selector("#why-plot[data-mode='gradcam'] .heatmaplayer")
