@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.conftest import open_app
+from tests.e2e.test_accessibility import serious
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 STATE = "() => JSON.parse(JSON.stringify(window.convscope.state))"
@@ -54,6 +55,9 @@ def room(browser, live_server):
         s = new_page(browser, 390, 844)
         s.goto(f"{live_server.url}/join/{code}")
         s.wait_for_selector("#live-joincard:not([hidden])")
+        if not students:
+            s.wait_for_selector("body[data-ready]")
+            assert serious(s) == []  # axe: the join card
         s.click("#live-join-button")
         s.wait_for_selector("#live-sbar:not([hidden])")
         s.wait_for_selector("body[data-ready]")
@@ -77,6 +81,7 @@ def test_the_projector_shows_a_readable_code_a_qr_code_and_the_address(room):
     assert box["x"] + box["width"] <= qr["x"]  # side by side, not overlapping
     assert t.evaluate("() => document.getElementById('live-qr').naturalWidth") > 0  # loaded
     assert "secret" not in t.text_content("#live-join").lower()
+    assert serious(t) == []  # axe: the code overlay
     SHOTS.mkdir(exist_ok=True)
     t.screenshot(path=str(SHOTS / "live-projector-classroom-1024x768.png"))
     t.click("#live-join-hide")
@@ -130,6 +135,8 @@ def test_three_answers_make_the_projectors_tally(room):
                             ".startsWith('Sent')")
     t.wait_for_function("() => document.getElementById('live-tally-count').dataset.answered"
                         " === '3'")
+    assert serious(t) == []  # axe: the bar and the tally
+    assert serious(students[0]) == []  # the following bar and the question card
     assert t.text_content("#live-tally-count").startswith("3 of 3 answered")
     chart = t.evaluate("() => { const d = document.getElementById('live-tally-chart').data[0];"
                        " return {x: d.x.map((s) => s.replace(/\\u200b/g, '')), y: d.y}; }")
