@@ -59,7 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
                                         "text/javascript", "application/javascript"]
     if test_config:
         app.config.update(test_config)
-    app.json = problems.JSONProvider(app)
 
     store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"],
                        app.config["UPLOAD_TTL_SECONDS"])

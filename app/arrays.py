@@ -24,7 +24,8 @@ class TypedArray(BaseModel):
 
 
 def typed(a: np.ndarray, dtype: str = "f4") -> dict:
-    a = np.ascontiguousarray(a, dtype=DTYPES[dtype])
+    if not (isinstance(a, np.ndarray) and a.dtype == DTYPES[dtype] and a.flags.c_contiguous):
+        a = np.ascontiguousarray(a, dtype=DTYPES[dtype])
     return {"dtype": dtype, "shape": list(a.shape),
             "bdata": base64.b64encode(a.data).decode("ascii")}
 

@@ -49,6 +49,9 @@ except ImportError:  # the benchmark runs without it: engine figures only
     torch = None
 
 
+CLOCK = time.perf_counter  # --clock cpu: time.process_time
+
+
 def compare(fns: dict, repeat: int) -> dict[str, float]:
     """Best seconds of each callable, calls interleaved round-robin after two warm-ups."""
     for fn in fns.values():
@@ -57,9 +60,9 @@ def compare(fns: dict, repeat: int) -> dict[str, float]:
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = CLOCK()
             fn()
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], CLOCK() - start)
     return best
 
 
@@ -257,11 +260,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS and torch threads (default: OPENBLAS_NUM_THREADS, else 1)")
     p.add_argument("--quick", action="store_true", help="fewer cases (no 1024², no convnet)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="cpu: this process's CPU time, steadier on a loaded machine with one "
+                        "thread (with two it counts both threads, busy-waiting included)")
     return p.parse_args(argv)
 
 
 def main() -> None:
+    global CLOCK
     args = parse(sys.argv[1:])
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     r = args.repeat
     if torch is not None:
         torch.set_num_threads(THREADS)
@@ -270,7 +278,7 @@ def main() -> None:
     env = {k: os.environ[k] for k in names if k in os.environ}
     ref = f"torch {torch.__version__}" if torch is not None else "no torch (engine figures only)"
     print(f"numpy {np.__version__}, {ref}, {THREADS} thread(s), {os.cpu_count()} cores, "
-          f"env {env}")
+          f"{args.clock} clock, env {env}")
     print(f"float32 GEMM 1024³: {peak:.1f} GFLOP/s (÷GEMM: share of it the engine reaches)")
     print("÷CL, ÷NCHW: engine time ÷ torch time (channels-last, NCHW); below 1 is faster\n")
     header(peak)

@@ -43,7 +43,9 @@ def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
            "CONVSCOPE_EVENTS_PORT": str(port), "CONVSCOPE_STORE": redis_url,
            "CONVSCOPE_DATA_DIR": data_dir, "CONVSCOPE_ACCESS_LOG": "",
            "CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000",
-           "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000", **extra}
+           "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000",
+           "CONVSCOPE_UPLOAD_RATE": "",  # every simulated pupil is 127.0.0.1 here
+           **extra}
     log = open(Path(data_dir) / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (the server's)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:create_app()"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)

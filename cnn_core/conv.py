@@ -35,6 +35,7 @@ from cnn_core.geometry import output_size
 CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
 MIN_ROWS = 1024  # but at least this many rows: each GEMM call packs the whole weight matrix
 FLAT_MAX_CHANNELS = 4  # at most this many input channels: the flat-planes layout
+FLIP_MIN_CHANNELS = 16  # dX as a conv of dout from this many input channels, else col2im
 
 
 def _pad(x: np.ndarray, padding: int) -> np.ndarray:
@@ -184,10 +185,12 @@ def _col2im(dout, w, x_shape, stride, padding, dilation):
 def _input_grad(dout, w, x_shape, stride, padding, dilation):
     """dX (N,H,W,C). At stride 1, dx[h, w] = Σ dout[h + p − i·d, w + p − j·d]·w[i, j]: the
     correlation of dout padded by q = (k−1)·d − p with the filters flipped in space and
-    with F and C swapped."""
+    with F and C swapped. Its GEMM has C columns: below FLIP_MIN_CHANNELS, too thin for
+    BLAS, col2im is faster (measured: 1.5 against 2.6 ms for lenet's conv2, C = 6; 63
+    against 98 ms at C = 32)."""
     F, kh, kw, C = w.shape
     q = (kh - 1) * dilation - padding
-    if stride != 1 or kh != kw or q < 0:
+    if stride != 1 or kh != kw or q < 0 or C < FLIP_MIN_CHANNELS:
         return _col2im(dout, w, x_shape, stride, padding, dilation)
     w_flip = np.ascontiguousarray(w[:, ::-1, ::-1, :].transpose(3, 1, 2, 0))  # (C,kh,kw,F)
     dx = _forward(dout, w_flip, 1, q, dilation)

@@ -161,7 +161,6 @@ class Conv2D(Layer):
         self.filters, self.size = filters, size
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.need_dx = True  # the model turns this off for its first layer
-        self._cols = None
 
     def output_shape_for(self, input_shape):
         H, W, _ = input_shape
@@ -178,9 +177,7 @@ class Conv2D(Layer):
 
     def forward(self, x, train=False):
         out, self.cache = conv2d_forward(x, self.params["w"], self.params["b"], self.stride,
-                                         self.padding, self.dilation, cols=self._cols)
-        if train:
-            self._cols = self.cache[1]  # reuse the im2col buffer next step
+                                         self.padding, self.dilation)
         return out
 
     def backward(self, dout):
@@ -196,11 +193,12 @@ class ReLU(Layer):
     kind = "relu"
 
     def forward(self, x, train=False):
-        self.mask = x > 0
-        return np.maximum(x, 0)  # np.where with a scalar is ~10× slower
+        out = np.maximum(x, 0)  # np.where with a scalar is ~10× slower
+        self.out = out  # the mask out > 0 is made in backward: inference never pays for it
+        return out
 
     def backward(self, dout):
-        return dout * self.mask
+        return dout * (self.out > 0)
 
 
 class _Pool(Layer):

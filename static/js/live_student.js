@@ -3,7 +3,6 @@
 import * as live from "./live.js";
 
 let els = null;
-let showError = console.warn; // eslint-disable-line no-console
 
 function h(tag, props = {}, ...children) {
   const el = Object.assign(document.createElement(tag), props);
@@ -172,8 +171,7 @@ function sync(l) {
   syncQuestion(s?.question || null, l);
 }
 
-export function init(errorHandler) {
-  showError = errorHandler;
+export function init() {
   build();
   live.onLive(sync);
 }

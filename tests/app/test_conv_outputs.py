@@ -141,3 +141,12 @@ def test_pool_step_and_pooled_map_when_size_and_stride_differ(client, image_id, 
                 assert t["argmax"] == [top + r, left + c]
     response = client.post("/api/pool/step", json={**body, "filter": 0, "row": Hp, "col": 0})
     assert response.status_code == 422 and response.get_json()["field"] == "row"
+
+
+def test_responses_are_written_by_orjson(app, client, image_id):
+    from app.jsonio import OrjsonProvider
+
+    assert isinstance(app.json, OrjsonProvider)  # not replaced by a later provider
+    # orjson's marks: compact, keys in insertion order (the standard library sorts them)
+    raw = client.post("/api/conv", json={"image_id": image_id, "filters": FILTERS}).get_data()
+    assert raw.startswith(b'{"geometry":{') and b'"image":' in raw[:2000]

@@ -344,15 +344,17 @@ BLOCK_CASES = [  # (N, H, W, C, F, k, stride, padding, dilation): odd sizes, eve
 ]
 
 
+@pytest.mark.parametrize("flip", [1, 1000])  # dX: as a conv of dout when C ≥ flip, col2im
 @pytest.mark.parametrize("block", [64, 700, 1 << 18])
 @pytest.mark.parametrize("N,H,W,C,F,k,stride,padding,dilation", BLOCK_CASES)
-def test_blocked_conv_forward_and_backward_match_references(monkeypatch, block, N, H, W, C, F,
-                                                            k, stride, padding, dilation):
+def test_blocked_conv_forward_and_backward_match_references(monkeypatch, block, flip, N, H, W,
+                                                            C, F, k, stride, padding, dilation):
     # tiny blocks force row-by-row and slice-by-slice blocks, middling ones whole images
     import cnn_core.conv
 
     monkeypatch.setattr(cnn_core.conv, "CHUNK_FLOATS", block)
     monkeypatch.setattr(cnn_core.conv, "MIN_ROWS", 1)
+    monkeypatch.setattr(cnn_core.conv, "FLIP_MIN_CHANNELS", flip)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((N, H, W, C)).astype(np.float32)
     w = rng.standard_normal((F, k, k, C)).astype(np.float32)
@@ -406,9 +408,14 @@ def reference_max_pool_backward(x, dout, size, stride):
     return dx
 
 
+@pytest.mark.parametrize("tiles", [1, 1000])  # the tiles path from this many channels
 @pytest.mark.parametrize("H,W,size,stride", [(8, 8, 2, 2), (7, 9, 2, 2), (9, 10, 3, 3),
                                              (6, 7, 1, 1), (8, 7, 3, 2), (8, 9, 2, 3)])
-def test_max_pool_backward_with_ties_matches_first_argmax(H, W, size, stride):
+def test_max_pool_backward_with_ties_matches_first_argmax(monkeypatch, H, W, size, stride,
+                                                          tiles):
+    import cnn_core.pool
+
+    monkeypatch.setattr(cnn_core.pool, "TILES_MIN_CHANNELS", tiles)
     # ReLU'd small integers: most windows hold ties (all-zero ones above all)
     rng = np.random.default_rng(11)
     x = np.maximum(rng.integers(-3, 3, (3, H, W, 4)), 0).astype(np.float32)
