@@ -1,5 +1,5 @@
 // The student's side of a live class: the join card (/join/<code>, or a typed code), the
-// "following" bar with "Back to teacher" (key B), the pause screen and the question card.
+// "following" bar with "Back to teacher" (key T), the pause screen and the question card.
 import * as live from "./live.js";
 
 let els = null;
@@ -51,7 +51,7 @@ function build() {
   form.querySelector("#live-join-cancel").addEventListener("click", () => { card.hidden = true; });
 
   const status = h("span", { id: "live-status", className: "live-status", role: "status" });
-  const back = h("button", { id: "live-back", type: "button", textContent: "Back to teacher (B)",
+  const back = h("button", { id: "live-back", type: "button", textContent: "Back to teacher (T)",
     hidden: true });
   back.addEventListener("click", () => live.backToTeacher());
   const sbar = h("div", { id: "live-sbar", className: "live-sbar", hidden: true }, status, back);
@@ -87,7 +87,7 @@ function build() {
   document.body.append(card, sbar, pause, question, ended);
   document.addEventListener("keydown", (e) => {
     if (live.live.role !== "student" || e.target.closest?.("input, select, textarea")) return;
-    if ((e.key === "b" || e.key === "B") && live.live.exploring) {
+    if ((e.key === "t" || e.key === "T") && live.live.exploring) { // T: back to the Teacher
       e.preventDefault();
       live.backToTeacher();
     }
