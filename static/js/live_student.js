@@ -51,7 +51,7 @@ function build() {
   form.querySelector("#live-join-cancel").addEventListener("click", () => { card.hidden = true; });
 
   const status = h("span", { id: "live-status", className: "live-status", role: "status" });
-  const back = h("button", { id: "live-back", type: "button", textContent: "Back to teacher (T)",
+  const back = h("button", { id: "live-back", type: "button", textContent: "Back to teacher (B)",
     hidden: true });
   back.addEventListener("click", () => live.backToTeacher());
   const sbar = h("div", { id: "live-sbar", className: "live-sbar", hidden: true }, status, back);
@@ -85,13 +85,16 @@ function build() {
   const ended = h("div", { id: "live-ended", className: "live-sbar", hidden: true },
     h("span", { textContent: "The class has ended. You can go on exploring here." }));
   document.body.append(card, sbar, pause, question, ended);
+  // Capture, before the page's keys: a student's B is "back to the teacher", never the
+  // projector's black screen (a clicker's B, classroom.js).
   document.addEventListener("keydown", (e) => {
     if (live.live.role !== "student" || e.target.closest?.("input, select, textarea")) return;
-    if ((e.key === "t" || e.key === "T") && live.live.exploring) { // T: back to the Teacher
+    if (["b", "B", "t", "T"].includes(e.key)) { // B (or T): back to the teacher
       e.preventDefault();
-      live.backToTeacher();
+      e.stopImmediatePropagation();
+      if (live.live.exploring) live.backToTeacher();
     }
-  });
+  }, true);
   els = { open, card, code, nick, err, sbar, status, back, pause, question, qPrompt, qInput,
     qChoices, qForm, qState, ended };
 }

@@ -193,6 +193,7 @@ def test_a_student_explores_and_snaps_back(room):
     s.keyboard.press("t")  # one key back to the teacher
     same_as(s, t, "pos")
     assert s.locator("#live-back").is_hidden()
+    assert s.locator("#blank").is_hidden()  # not the projector's black screen
     s.keyboard.press("ArrowDown")  # and again, with the button this time
     s.wait_for_selector("#live-back:not([hidden])")
     s.click("#live-back")
@@ -307,6 +308,7 @@ def test_a_phone_follows(room, browser):
     phone.wait_for_selector("body[data-ready]")
     t.click('#step-list button[data-step="3"]')  # step 3: the feature map
     t.wait_for_selector("body[data-view=stepper]")
+    t.keyboard.press("Home")  # step 3 opens playing: stop it
     t.evaluate("() => window.convscope.update({pos: 12 * 28 + 9})")  # the window on the car
     same_as(phone, t, "step", "img", "pos")
     assert phone.locator("#live-question").is_hidden()  # the question was over before it came
