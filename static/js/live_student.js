@@ -1,5 +1,5 @@
 // The student's side of a live class: the join card (/join/<code>, or a typed code), the
-// "following" bar with "Back to teacher" (key B), the pause screen and the question card.
+// "following" bar with "Back to teacher" (key T), the pause screen and the question card.
 import * as live from "./live.js";
 
 let els = null;
@@ -89,7 +89,7 @@ function build() {
   // projector's black screen (a clicker's B, classroom.js).
   document.addEventListener("keydown", (e) => {
     if (live.live.role !== "student" || e.target.closest?.("input, select, textarea")) return;
-    if (e.key === "b" || e.key === "B") {
+    if (["b", "B", "t", "T"].includes(e.key)) { // B (or T): back to the teacher
       e.preventDefault();
       e.stopImmediatePropagation();
       if (live.live.exploring) live.backToTeacher();
