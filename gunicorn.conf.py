@@ -21,7 +21,9 @@ tune_malloc()
 bind = f"{os.environ.get('CONVSCOPE_HOST', '0.0.0.0')}:{os.environ.get('CONVSCOPE_PORT', '8000')}"
 workers = int(os.environ.get("CONVSCOPE_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "gthread"  # a thread waits on a slow upload while another computes
-threads = int(os.environ.get("CONVSCOPE_THREADS", "2"))
+# 4 threads: heavy jobs (GIFs, big layers and uploads) hold at most two of them per worker
+# (one running, one waiting for a slot: app/budget.py), the others answer the light requests.
+threads = int(os.environ.get("CONVSCOPE_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

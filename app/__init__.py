@@ -19,7 +19,7 @@ from flask_compress import Compress  # noqa: E402
 from flask_openapi3 import Info, OpenAPI  # noqa: E402
 
 from app import budget, config, limits, problems  # noqa: E402
-from app.jsonio import OrjsonProvider  # noqa: E402
+from app.jsonio import use_orjson  # noqa: E402
 from app.live import Classes  # noqa: E402
 from app.live_store import make_class_store  # noqa: E402
 from app.pictures import Pictures  # noqa: E402
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                   doc_ui=False,  # no UI bundle (it would need outside assets): just the JSON
                   validation_error_status=422, validation_error_model=problems.ProblemDetails,
                   validation_error_callback=problems.validation_problem)
+    use_orjson(app)
     app.config.from_mapping(config.from_environment())
     # Cheap compression levels: the big JSON is mostly base64 of float32 maps, which gzip's
     # default level (6) takes 10 s of CPU to shrink barely more than level 1 (docs/serving.md).
@@ -58,7 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
                                         "text/javascript", "application/javascript"]
     if test_config:
         app.config.update(test_config)
-    app.json = OrjsonProvider(app)  # problems.JSONProvider's parsing, orjson's writing
 
     store = make_store(app.config["STORE"], app.config["DATA_DIR"], app.config["STORE_MAX_BYTES"],
                        app.config["UPLOAD_TTL_SECONDS"])

@@ -5,9 +5,9 @@
   MAX_DECODED_MB (app/imaging.py): past them, a 422 (413 for uploads) that states the limit.
 - heavy(): a job over the light budget (a GIF, a big layer, a big upload) first takes one of
   HEAVY_SLOTS slots shared by every worker on the machine (lock files, flock), waiting at most
-  HEAVY_WAIT seconds; none free → 503 with Retry-After. So a flood of exports queues in a
-  few slots while the light requests (the dot products, the lesson's small layers) keep
-  every other thread and core.
+  HEAVY_WAIT seconds (one waiting thread per worker); none free → 503 with Retry-After. So a
+  flood of exports holds a few threads and cores, and the light requests (the dot products,
+  the lesson's small layers) keep every other thread and core.
 - Deadline: a heavy job checks it as it goes; past HEAVY_SECONDS it stops with 503 +
   Retry-After instead of holding a worker (gthread workers never hit gunicorn's timeout).
 - release_memory(): after a heavy job, hand freed memory back to the system (malloc_trim).
@@ -19,6 +19,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -111,28 +112,51 @@ def _slot_files() -> list[Path]:
     return [folder / f"heavy-{i}.lock" for i in range(config["HEAVY_SLOTS"])]
 
 
+# At most one thread of this worker waits for a slot; the others are answered 503 at once,
+# so a flood of exports never holds more than (slots + workers) threads and every worker
+# keeps its other threads for the light requests.
+_waiting = threading.BoundedSemaphore(1)
+
+
+def _try_slot(files: list[Path]) -> int | None:
+    for path in files:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            os.close(fd)
+    return None
+
+
+def _wait_for_slot(files: list[Path], wait: float) -> int | None:
+    if wait <= 0 or not _waiting.acquire(blocking=False):
+        return None
+    try:
+        give_up = time.monotonic() + wait
+        while time.monotonic() < give_up:
+            time.sleep(0.05)
+            fd = _try_slot(files)
+            if fd is not None:
+                return fd
+        return None
+    finally:
+        _waiting.release()
+
+
 @contextmanager
 def heavy(wait: float | None = None) -> Iterator[Deadline]:
     """One of the machine's heavy-job slots for the block, which gets the job's Deadline;
-    503 + Retry-After when no slot frees up within `wait` seconds (HEAVY_WAIT)."""
+    503 + Retry-After when none frees up within `wait` seconds (HEAVY_WAIT), or at once when
+    another thread of this worker is already waiting."""
     wait = current_app.config["HEAVY_WAIT"] if wait is None else wait
-    give_up = time.monotonic() + wait
     files = _slot_files()
-    fd = None
-    while fd is None:
-        for path in files:
-            candidate = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(candidate, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fd = candidate
-                break
-            except BlockingIOError:
-                os.close(candidate)
-        if fd is None:
-            if time.monotonic() >= give_up:
-                raise busy(f"The server is busy with {len(files)} other large job(s) such as "
-                           "GIF exports; please try again in a moment.")
-            time.sleep(0.05)
+    fd = _try_slot(files)
+    if fd is None:
+        fd = _wait_for_slot(files, wait)
+    if fd is None:
+        raise busy(f"The server is busy with {len(files)} other large job(s) such as GIF "
+                   "exports; please try again in a moment.")
     try:
         yield Deadline(current_app.config["HEAVY_SECONDS"])
     finally:

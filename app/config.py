@@ -58,7 +58,7 @@ def budget_from_environment(env: dict[str, str]) -> dict:
         "MAX_DECODED_BYTES": int(env.get("CONVSCOPE_MAX_DECODED_MB", "200")) * 1_000_000,
         # heavy jobs (GIFs, big layers, big uploads) running at once on this machine
         "HEAVY_SLOTS": int(env.get("CONVSCOPE_HEAVY_SLOTS") or max(1, (os.cpu_count() or 2) // 2)),
-        "HEAVY_WAIT": float(env.get("CONVSCOPE_HEAVY_WAIT", "1")),  # for a slot, then 503
+        "HEAVY_WAIT": float(env.get("CONVSCOPE_HEAVY_WAIT", "0.5")),  # for a slot, then 503
         "HEAVY_SECONDS": float(env.get("CONVSCOPE_HEAVY_SECONDS", "10")),  # then 503
         # the slots' lock files (one folder per machine); default DATA_DIR/locks
         "HEAVY_LOCK_DIR": env.get("CONVSCOPE_LOCK_DIR") or None,

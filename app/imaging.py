@@ -111,11 +111,15 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 
 
+PALETTED = ("P", "PA", "1")  # converted to RGB(A) before they are shrunk: +4 bytes a pixel
+
+
 def decoded_bytes(img: Image.Image) -> int:
     """The memory the decoded picture will take, known from its header (opened, not loaded)."""
     w, h = img.size
     factor = 2 if img.format == "WEBP" else 1  # libwebp's buffer, then Pillow's copy
-    return w * h * _BYTES_PER_PIXEL.get(img.mode, 4) * factor
+    per_pixel = _BYTES_PER_PIXEL.get(img.mode, 4) + (4 if img.mode in PALETTED else 0)
+    return w * h * per_pixel * factor
 
 
 def _mb(n: int) -> str:
@@ -213,11 +217,12 @@ def _decode(img: Image.Image, fmt: str, width: int, height: int) -> Upload:
         width, height = height, width
     box = _square_box(*upright.size)
     if box[2] - box[0] > STORE_SIDE:
-        if upright.mode in ("P", "PA", "1") or "transparency" in upright.info:
-            # palette or a transparent colour: to RGB first (a palette picture would resize
-            # by NEAREST, a transparent colour would blur away). 16-bit, 32-bit, float and
-            # CMYK shrink in their own mode first: converting them whole costs far more.
-            upright = _rgb(upright)
+        if upright.mode in PALETTED or "transparency" in upright.info:
+            # palette or a transparent colour: to RGB(A) first (a palette picture would resize
+            # by NEAREST, a transparent colour would blur away); composited after shrinking.
+            # 16-bit, 32-bit, float and CMYK shrink in their own mode first: converting them
+            # whole costs far more.
+            upright = _rgba(upright)
         # Shrink before compositing over white: a big RGBA photo never exists as four full
         # copies. LANCZOS (after a box reduction: reducing_gap) gives a sharp, alias-free
         # stored copy; Pillow premultiplies alpha while resizing.
@@ -228,6 +233,16 @@ def _decode(img: Image.Image, fmt: str, width: int, height: int) -> Upload:
         box = (0, 0, STORE_SIDE, STORE_SIDE)
     square = _rgb(upright.crop(box))  # crop first: a long strip is never converted whole
     return Upload(image=square, format=fmt, width=width, height=height)
+
+
+def _rgba(img: Image.Image) -> Image.Image:
+    """A palette, 1-bit or transparent-colour picture → RGBA if it has transparency, else RGB
+    (one converted copy; to_rgb composites it over white once it is small)."""
+    transparent = "A" in img.getbands() or "transparency" in img.info
+    try:
+        return img.convert("RGBA" if transparent else "RGB")
+    except Exception:
+        raise _not_a_picture() from None
 
 
 def _rgb(img: Image.Image) -> Image.Image:

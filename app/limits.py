@@ -14,6 +14,7 @@ A refused request answers 429 problem+json with Retry-After (app/problems.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
@@ -30,19 +31,30 @@ def client_key() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_key, headers_enabled=True, key_prefix="convscope-limit")
-
-
 def limit(config_key: str) -> Callable:
     """A view decorator: the limit named by an app setting ("10 per minute; 100 per hour"),
-    read per request; an empty setting turns it off."""
-    return limiter.limit(lambda: current_app.config[config_key],
-                         exempt_when=lambda: not current_app.config.get(config_key))
+    read per request and counted by that app's own limiter; an empty setting turns it off."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            rate = current_app.config.get(config_key)
+            if not rate:
+                return view(*args, **kwargs)
+            with current_app.extensions["rate_limiter"].limit(rate):
+                return view(*args, **kwargs)
+
+        return limited
+
+    return decorate
 
 
 def init_app(app: Flask) -> None:
-    """Counts in Redis when the store is Redis (RATELIMIT_STORAGE_URI may say otherwise)."""
+    """One limiter per app (a module-wide one would count every app's clients in the storage of
+    whichever app was made last); counts in Redis when the store is Redis
+    (RATELIMIT_STORAGE_URI may say otherwise)."""
     store = app.config.get("STORE") or ""
     default = store if store.startswith(("redis://", "rediss://")) else "memory://"
     app.config.setdefault("RATELIMIT_STORAGE_URI", default)
-    limiter.init_app(app)
+    app.extensions["rate_limiter"] = Limiter(client_key, app=app, headers_enabled=True,
+                                             key_prefix="convscope-limit")

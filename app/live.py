@@ -56,8 +56,10 @@ def public_question(q: dict | None, *, teacher: bool = False) -> dict | None:
 
 
 def snapshot(code: str, record: dict, kind: str) -> dict:
-    """What every follower gets: the whole public state of the class."""
-    return {"code": code, "seq": record["seq"], "kind": kind, "state": record["state"],
+    """What every follower gets: the whole public state of the class (`at`: when it changed,
+    Unix seconds)."""
+    return {"code": code, "seq": record["seq"], "at": record.get("at", record["created"]),
+            "kind": kind, "state": record["state"],
             "locked": record["locked"], "paused": record["paused"],
             "question": public_question(record["question"])}
 
@@ -97,6 +99,7 @@ class Classes:
             kind = change(record)
             if kind:
                 record["seq"] += 1
+                record["at"] = time.time()
             return kind
 
         return self.store.update(code, step, lambda r, kind: json.dumps(snapshot(code, r, kind)))

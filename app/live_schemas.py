@@ -153,6 +153,7 @@ class PublicQuestion(BaseModel):
 class ClassSnapshot(BaseModel):
     code: str
     seq: int
+    at: float
     kind: str
     state: dict[str, Any]
     locked: bool

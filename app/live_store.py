@@ -14,6 +14,7 @@ that was stored about its students go away together. Event ids are opaque string
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -120,12 +121,30 @@ class _Tx:
 class SqliteClasses(ClassStore):
     """Classes in one SQLite file (WAL), safe for several processes and threads."""
 
-    def __init__(self, path: str | Path, ttl: float):
+    def __init__(self, path: str | Path, ttl: float, purge_every: float = 60):
         self.path, self.ttl = str(path), ttl
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._wake = threading.Condition()
         self._conn().executescript(_SCHEMA)
+        self.purge()
+        # expired classes go even when nobody writes: nothing about students outlives them
+        threading.Thread(target=self._janitor, args=(purge_every,), daemon=True,
+                         name="classes-janitor").start()
+
+    def _janitor(self, every: float) -> None:
+        while True:
+            time.sleep(every)
+            with contextlib.suppress(sqlite3.Error):  # busy, or gone (a test's folder)
+                self.purge()
+
+    def purge(self) -> None:
+        """Delete every expired class with its students, answers and events, and empty the
+        write-ahead log, which still holds the deleted rows' old pages."""
+        with self._tx() as db:
+            gone = self._purge(db)
+        if gone:
+            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection, in autocommit mode (a read sees the last commit)."""
@@ -134,18 +153,20 @@ class SqliteClasses(ClassStore):
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left
             self._local.db = db
         return db
 
     def _tx(self) -> _Tx:
         return _Tx(self._conn())
 
-    def _purge(self, db: sqlite3.Connection) -> None:
+    def _purge(self, db: sqlite3.Connection) -> int:
         now = time.time()
         gone = [r[0] for r in db.execute("SELECT code FROM classes WHERE expires < ?", (now,))]
         for code in gone:
             self._forget(db, code)
         db.execute("DELETE FROM hits WHERE expires < ?", (now,))
+        return len(gone)
 
     @staticmethod
     def _forget(db: sqlite3.Connection, code: str) -> None:

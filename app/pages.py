@@ -62,6 +62,14 @@ def plotly_js_version() -> str:
     return match.group(1)
 
 
+@lru_cache(maxsize=1)
+def js_modules() -> list[str]:
+    """Every ES module of the page: preloaded together (one round trip, not one per level of
+    imports)."""
+    folder = os.path.join(os.path.dirname(__file__), "..", "static", "js")
+    return sorted(f"js/{name}" for name in os.listdir(folder) if name.endswith(".js"))
+
+
 @bp.app_context_processor
 def versions() -> dict:
-    return {"plotly_version": plotly_js_version()}
+    return {"plotly_version": plotly_js_version(), "js_modules": js_modules()}

@@ -2,14 +2,14 @@
 
 A view raises ApiError(status, title, detail, field=…); Flask's own HTTP errors (404 route,
 405 with its Allow header, 413 body too large, 429 with Retry-After) and request-validation
-errors come out in the same shape. So does JSON too deeply nested to parse (400), and a
-chunked body longer than MAX_CONTENT_LENGTH (413: it is not silently cut short).
+errors come out in the same shape. So does a chunked body longer than MAX_CONTENT_LENGTH
+(413: it is not silently cut short). JSON nested too deeply to parse is malformed JSON (400):
+orjson (app/jsonio.py) stops at 1024 levels with a ValueError, never a RecursionError.
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, json, request
-from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -19,17 +19,6 @@ SLUGS = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-no
          409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
          429: "too-many-requests", 503: "store-unavailable", 507: "store-full"}
 STORE_RETRY_SECONDS = 5
-
-
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, except that nesting too deep to parse is malformed JSON (a ValueError,
-    so a 400), not a RecursionError (a 500)."""
-
-    def loads(self, s: str | bytes, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
 
 
 class ProblemDetails(BaseModel):

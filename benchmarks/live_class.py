@@ -4,8 +4,9 @@
 
 On loopback: one redis-server; two replicas, each a main gunicorn (gunicorn.conf.py, the
 compute) and an events gunicorn (gunicorn_events.conf.py, the SSE streams), all sharing the
-Redis. Run 1: --clients clients run the load test's API mix (benchmarks/loadtest.py) against
-the two main instances, no class. Run 2: the same, while a teacher (on replica 1) steps every
+Redis. Runs 1 and 3 (half of --seconds each, before and after run 2): --clients clients run
+the load test's API mix (benchmarks/loadtest.py) against the two main instances, no class.
+Run 2: the same, while a teacher (on replica 1) steps every
 0.5 s and --followers SSE clients (threads in this process, half on each replica's events
 instance) follow. Prints the delay from the teacher sending a step to each follower reading
 it (p50, p95, max), events lost, and the API's p95 in both runs.
@@ -41,7 +42,9 @@ def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
            "CONVSCOPE_EVENTS_PORT": str(port), "CONVSCOPE_STORE": redis_url,
            "CONVSCOPE_DATA_DIR": data_dir, "CONVSCOPE_ACCESS_LOG": "",
            "CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000",
-           "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000", **extra}
+           "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000",
+           "CONVSCOPE_UPLOAD_RATE": "",  # every simulated pupil is 127.0.0.1 here
+           **extra}
     log = open(Path(data_dir) / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (the server's)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:create_app()"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -93,7 +96,8 @@ def follow(url: str, received: dict, ready: threading.Barrier, stop: threading.E
                 event = sse.next()
                 if event is None:
                     break
-                received[event.data["seq"]] = time.perf_counter()
+                received[event.data["seq"]] = (time.perf_counter(),
+                                               time.time() - event.data["at"])
                 last = event.id
                 if first:
                     first = False
@@ -178,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         ids = [json.loads(http.request("POST", mains[0] + "/api/images", fields={
             "image": ("p.png", picture(i), "image/png")}).data)["image_id"] for i in range(4)]
 
-        print(f"run 1: {args.clients} API clients, {args.seconds:g} s, no class", flush=True)
-        without = api_load(mains, ids, args.clients, args.seconds)
+        # the machine's other load drifts: half the run without the class before, half after
+        print(f"run 1: {args.clients} API clients, {args.seconds / 2:g} s, no class", flush=True)
+        without = api_load(mains, ids, args.clients, args.seconds / 2)
 
         d = json.loads(http.request("POST", mains[0] + "/api/classes",
                                     json={"state": {"step": 1}}).data)
@@ -209,14 +214,20 @@ def main(argv: list[str] | None = None) -> int:
         loader.join()
         time.sleep(2)  # the last events' stragglers
         stop.set()
+        http.request("DELETE", f"{events[0]}/api/classes/{code}",
+                     headers={"X-Class-Secret": secret})  # every stream ends
+        print(f"run 3: {args.clients} API clients, {args.seconds / 2:g} s, no class again",
+              flush=True)
+        without += api_load(mains, ids, args.clients, args.seconds / 2)
 
         def delays_of(steps: dict[int, float]) -> tuple[np.ndarray, int]:
-            got = np.array([(r[s] - t) * 1000 for r in received for s, t in steps.items()
+            got = np.array([(r[s][0] - t) * 1000 for r in received for s, t in steps.items()
                             if s in r])
-            return got, sum(1 for r in received for s in steps if s not in r)
+            fan = np.array([r[s][1] * 1000 for r in received for s in steps if s in r])
+            return got, fan, sum(1 for r in received for s in steps if s not in r)
 
-        alone_delays, alone_lost = delays_of(alone)
-        delays, lost = delays_of(sent)
+        alone_delays, alone_fan, alone_lost = delays_of(alone)
+        delays, fan, lost = delays_of(sent)
         lost += alone_lost
         with_p95, with_text = api_summary(load_out)
         without_p95, without_text = api_summary(without)
@@ -239,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"with no API load ({args.alone:g} s, {len(alone)} steps): delay "
         f"{percentiles(alone_delays)}; teacher's PUT {percentiles(alone_put)}",
-        f"with the API load: teacher's PUT {percentiles(put_ms)}",
+        f"  of which from the event's write (in the PUT) to the follower: {percentiles(alone_fan)}",
+        f"with the API load: teacher's PUT {percentiles(put_ms)}; from the event's write to the "
+        f"follower: {percentiles(fan)}",
         f"delay teacher step → follower receipt under load ({len(delays)} receipts): "
         f"{percentiles(delays)}  (target p95 < 250 ms: "
         f"{'met' if delay_p95 < 250 else 'MISSED'})",

@@ -1,6 +1,13 @@
 """Load test on loopback: gunicorn with N workers, C concurrent clients mixing the lesson's calls.
 
-    python -m benchmarks.loadtest [--workers 4] [--clients 50] [--seconds 60] [--think 0.25]
+    python -m benchmarks.loadtest [--mix page|api] [--workers 4] [--clients 50] [--seconds 60]
+                                  [--think 0.25]
+
+--mix page (the default) sends what the page itself sends during a lesson, in the proportions
+recorded in Chromium by `python -m benchmarks.lesson_requests` (one student's lesson: the ten
+steps, another size, another sample, a photo): the page computes every dot product and pooling
+window itself from one POST /api/conv, so it never calls /api/conv/step or /api/pool/step.
+--mix api is the earlier mix, 55 % of it those two step endpoints (a script's use of the API).
 
 Each client is a closed loop: send one request, wait for its answer, think for a random
 time (exponential, mean --think seconds: a student stepping, clicking, uploading), repeat.
@@ -32,8 +39,19 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ["sobel_x", "sobel_y", "gaussian_blur", "laplacian", "red", "blue"]
-MIX = {"step": 45, "conv32": 20, "pool_step": 10, "predict": 10, "image": 10, "upload": 5}
+API_MIX = {"step": 45, "conv32": 20, "pool_step": 10, "predict": 10, "image": 10, "upload": 5}
+# Requests that reached the server in one recorded lesson (benchmarks/lesson_requests.py):
+# 32 trained-filter fetches (step 6 plays the epochs), 16 sample thumbnails, 9 catalog
+# requests (samples, presets, models, once per page load), 4 conv layers, 1 prediction,
+# 1 training history, and the student's 1 photo.
+PAGE_MIX = {"filters": 32, "thumb": 16, "catalog": 9, "conv32": 4, "predict": 1,
+            "history": 1, "upload": 1}
+MIXES = {"page": PAGE_MIX, "api": API_MIX}
 TARGETS = {"step": 20.0, "conv32": 50.0, "predict": 100.0}  # p95, milliseconds
+CATALOG = ["/api/samples", "/api/presets?size=5", "/api/models"]
+SAMPLES = ["colour_wheel", "oriented_bars", "one_edge", "vertical_stripes", "sine_grating",
+           "checkerboard", "colour_blobs", "rings", "airplane", "ship", "car", "truck", "frog",
+           "horse", "bird", "cat"]
 
 
 def free_port() -> int:
@@ -58,7 +76,7 @@ def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
                                "app:create_app()"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     http = urllib3.PoolManager()
-    for _ in range(200):
+    for _ in range(600):  # up to a minute on a busy machine
         try:
             if http.request("GET", f"http://127.0.0.1:{port}/api/health").status == 200:
                 return server
@@ -83,6 +101,16 @@ def request(http: urllib3.PoolManager, base: str, op: str, ids: list[str], rnd: 
     if op == "predict":
         return http.request("POST", base + "/api/models/convnet/predict",
                             json={"image_id": image_id}).status
+    if op == "filters":  # the page's step 6: lenet's first-layer filters after epoch E
+        return http.request("GET", f"{base}/api/models/lenet/filters?layer=conv1"
+                                   f"&epoch={rnd.randrange(31)}").status
+    if op == "thumb":
+        return http.request("GET", f"{base}/api/images/sample-{rnd.choice(SAMPLES)}"
+                                   "?size=48").status
+    if op == "catalog":
+        return http.request("GET", base + rnd.choice(CATALOG)).status
+    if op == "history":
+        return http.request("GET", base + "/api/models/lenet/history").status
     if op == "image":
         return http.request("GET", f"{base}/api/images/{image_id}?size=128").status
     data = picture(rnd.randrange(10**9))  # a new picture: a real decode and store write
@@ -91,11 +119,11 @@ def request(http: urllib3.PoolManager, base: str, op: str, ids: list[str], rnd: 
 
 
 def client_process(base: str, ids: list[str], threads: int, seconds: float, think: float,
-                   seed: int, out: mp.Queue) -> None:
+                   seed: int, mix: dict[str, int], out: mp.Queue) -> None:
     records: list[tuple[str, float, int]] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
-    ops, weights = list(MIX), list(MIX.values())
+    ops, weights = list(mix), list(mix.values())
 
     def run(k: int) -> None:
         rnd = random.Random(seed * 1000 + k)
@@ -120,13 +148,13 @@ def client_process(base: str, ids: list[str], threads: int, seconds: float, thin
 
 
 def report(records: list[tuple[str, float, int]], args: argparse.Namespace) -> str:
-    lines = [f"Convscope load test: gunicorn {args.workers} workers (gthread), "
+    lines = [f"Convscope load test, the {args.mix} mix: gunicorn {args.workers} workers (gthread), "
              f"{args.clients} clients, {args.seconds:g} s, think time mean {args.think:g} s, "
              f"{os.cpu_count()} cores shared by server and clients",
              "", f"{'endpoint':<11}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}"
              f"{'p99 ms':>9}{'max ms':>9}  target p95"]
     total_errors = 0
-    for op in MIX:
+    for op in MIXES[args.mix]:
         rows = [(ms, status) for o, ms, status in records if o == op]
         ms = np.array([r[0] for r in rows])
         errors = sum(1 for r in rows if not 200 <= r[1] < 300)
@@ -143,6 +171,7 @@ def report(records: list[tuple[str, float, int]], args: argparse.Namespace) -> s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mix", choices=MIXES, default="page")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
@@ -163,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             per = [args.clients // args.processes + (i < args.clients % args.processes)
                    for i in range(args.processes)]
             procs = [mp.Process(target=client_process,
-                                args=(base, ids, n, args.seconds, args.think, i, queue))
+                                args=(base, ids, n, args.seconds, args.think, i,
+                                      MIXES[args.mix], queue))
                      for i, n in enumerate(per) if n]
             for p in procs:
                 p.start()

@@ -19,6 +19,7 @@ import segno
 from flask import Response, current_app, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 
+from app import limits
 from app.live import Classes, ClassFullError, ClassMissingError, ClosedError, DeniedError, snapshot
 from app.live_schemas import (
     AnswerBody,
@@ -63,12 +64,17 @@ def _missing(code: str) -> ApiError:
 
 
 def _limit(what: str, per_minute: int) -> None:
-    """Count one `what` for this client; 429 past `per_minute` in the current minute."""
-    n = _classes().store.hit(f"{what}:{request.remote_addr}", 60)
+    """Count one `what` for this client (its address as app/limits.py trusts it); 429 past
+    `per_minute` in the current minute. The counts live in the class store, so every worker
+    and replica shares them (flask-limiter's memory storage would be per worker in disk
+    mode, and guessing codes must be slow across all of them)."""
+    window = 60
+    n = _classes().store.hit(f"{what}:{limits.client_key()}", window)
     if n > per_minute:
         raise ApiError(429, "Too many requests",
                        f"More than {per_minute} {what} requests a minute from this address; "
-                       "wait a minute.", slug="too-many-requests")
+                       "wait a minute.", slug="too-many-requests",
+                       headers={"Retry-After": str(window - int(time.time()) % window)})
 
 
 def _teacher(path: ClassPath, header: TeacherHeader) -> None:
@@ -218,7 +224,9 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
     last = header.last_event_id or query.last
     if last is not None and not classes.store.valid_event_id(last):
         last = None  # from another store or garbled: start from the current snapshot
-    response = Response(_stream(classes, path.code, last), mimetype="text/event-stream")
+    seconds = current_app.config.get("CLASS_STREAM_SECONDS", STREAM_SECONDS)
+    response = Response(_stream(classes, path.code, last, seconds),
+                        mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
@@ -231,14 +239,16 @@ def _store_errors() -> tuple[type[Exception], ...]:
     return (OSError, redis.RedisError) if redis else (OSError,)
 
 
-def _stream(classes: Classes, code: str, last: str | None) -> Iterator[str]:
-    """The SSE body: retry, then events as they come, comments as heartbeats."""
+def _stream(classes: Classes, code: str, last: str | None, seconds: float) -> Iterator[str]:
+    """The SSE body: retry, then events as they come, comments as heartbeats; it ends after
+    `seconds` (the client reconnects with Last-Event-ID)."""
     yield f"retry: {RETRY_MS}\n\n"
-    end = time.monotonic() + STREAM_SECONDS
+    end = time.monotonic() + seconds
     outage = None
     while time.monotonic() < end:
         try:
-            found = classes.store.events(code, last, HEARTBEAT_SECONDS)
+            found = classes.store.events(code, last,
+                                         min(HEARTBEAT_SECONDS, max(0.0, end - time.monotonic())))
             outage = None
         except _store_errors():
             outage = outage or time.monotonic()

@@ -20,11 +20,16 @@ bp = APIBlueprint("conv", __name__, url_prefix="/api", abp_tags=[Tag(name="conv"
 @bp.post("/conv", responses={200: ConvResponse, **documented(503)})
 def conv(body: ConvLayerBody) -> dict:
     """Every filter's feature map, after ReLU, and after pooling (the stacks `outputs` asks
-    for: all three by default)."""
+    for: all three by default).
+
+    At most CONVSCOPE_MAX_CONV_VALUES numbers in all (default 4,000,000: filters × the cells
+    of the stacks asked for); past it, 422 /problems/over-budget. A layer over a quarter of
+    that waits for a heavy-job slot (503 with Retry-After when the server is busy)."""
     layer = convolve.prepare(body)
     Ho, Wo, F = layer.geometry["output"]
     Hp, Wp, _ = layer.geometry["pooled"]
-    values = F * (2 * Ho * Wo + Hp * Wp)
+    cells = {"maps": Ho * Wo, "relu": Ho * Wo, "pooled": Hp * Wp}
+    values = F * sum(cells[o] for o in set(body.outputs))
     budget.check_conv_values(values)
     if values > current_app.config["MAX_CONV_VALUES"] // 4:  # a big layer: a heavy slot
         with budget.heavy():

@@ -22,7 +22,10 @@ def _attachment(data: bytes | str, mimetype: str, filename: str) -> Response:
 
 @bp.post("/conv/gif", responses={"200": file_response("image/gif", "the animation")})
 def conv_gif(body: GifBody) -> Response:
-    """An animated GIF of filter `filter` sliding over the picture, its map filling in."""
+    """An animated GIF of filter `filter` sliding over the picture, its map filling in.
+
+    frames × frame pixels at most CONVSCOPE_GIF_MAX_MEGAPIXELS (default 100 M; 422 past it);
+    made in a heavy-job slot, with a deadline (503 with Retry-After when busy)."""
     layer = convolve.prepare(body)
     Ho, Wo, _ = layer.geometry["output"]
     frames = min(body.frames, Ho * Wo)

@@ -62,14 +62,6 @@ export function decode(ta) {
   return { data: new DTYPES[ta.dtype](bytes.buffer), shape: ta.shape };
 }
 
-/** A typed 2-D array as the nested rows Plotly's z accepts everywhere. */
-export function rows2d(ta) {
-  const { data, shape } = decode(ta);
-  const out = [];
-  for (let r = 0; r < shape[0]; r++) out.push(Array.from(data.subarray(r * shape[1], (r + 1) * shape[1])));
-  return out;
-}
-
 // --- pictures: keep what the user gave us, so an image the server forgot can be re-sent ---
 const blobs = new Map(); // image_id → Blob
 const tokens = new Map(); // image_id → delete_token: only this page may delete its uploads

@@ -13,6 +13,7 @@ const KEYS = [
   ["K", "classroom mode on / off"],
   ["C", "show / hide the controls"],
   ["F", "full screen"],
+  ["B or .", "black screen on / off (a clicker's blank key)"],
   ["?", "this help"],
 ];
 
@@ -59,17 +60,40 @@ function toggleHelp(show) {
   if (open) document.getElementById("help-close").focus();
 }
 
-function typing(target) {
-  return target.closest?.("input, select, textarea, dialog, [contenteditable]") !== null;
+// The keys a presentation clicker sends (Page Down/Up, arrows, Space, B and "." for a black
+// screen) always drive the lesson, wherever the focus is (after a click on a button or on the
+// scrubber too), except while typing a number or a name.
+
+const PAGE_KEYS = ["PageDown", "PageUp", "b", "B", "."];
+
+/** True when the key belongs to the focused control: a text field, a dialog; a list or an
+ * explorer slider keeps its arrows and Space (a clicker's page and blank keys stay ours). */
+function ownedByControl(target, key) {
+  if (target.closest?.("textarea, dialog, [contenteditable]")) return true;
+  const input = target.closest?.("input");
+  if (input && !["range", "button", "checkbox", "radio", "file"].includes(input.type)) return true;
+  const list = target.closest?.("select") || (input?.type === "range" && input.closest("#controls"));
+  return Boolean(list) && !PAGE_KEYS.includes(key);
+}
+
+function toggleBlank() {
+  const blank = document.getElementById("blank");
+  blank.hidden = !blank.hidden;
 }
 
 function onKey(e) {
-  if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
-  if (e.target.closest?.("button") && (e.key === " " || e.key === "Enter")) return;
+  if (e.ctrlKey || e.metaKey || e.altKey || ownedByControl(e.target, e.key)) return;
+  // Enter keeps its meaning on a focused control, and Space presses a button the keyboard
+  // focused (a click leaves no focus behind: see below); every other key is the lesson's.
+  if (e.target.closest?.("button, input, a") && (e.key === "Enter" ||
+    (e.key === " " && e.target.closest("button")))) return;
   const key = e.key;
   let handled = true;
-  if (key === "PageDown") hooks.goStep(state.step + 1);
+  if (!document.getElementById("blank").hidden && key !== "b" && key !== "B" && key !== ".") {
+    toggleBlank(); // any key brings the lesson back
+  } else if (key === "PageDown") hooks.goStep(state.step + 1);
   else if (key === "PageUp") hooks.goStep(state.step - 1);
+  else if (key === "b" || key === "B" || key === ".") toggleBlank();
   else if (hooks.viewKey(e)) handled = true;
   else if (key === "ArrowRight") hooks.goStep(state.step + 1);
   else if (key === "ArrowLeft") hooks.goStep(state.step - 1);
@@ -81,6 +105,14 @@ function onKey(e) {
   else if (key === "Escape") toggleHelp(false);
   else handled = false;
   if (handled) e.preventDefault();
+}
+
+/** A mouse or touch click leaves no focus behind on a button or a scrubber, so a later Space
+ * (or a clicker's key) drives the lesson instead of pressing that button again. Keyboard
+ * activation (detail 0) keeps the focus where the user put it. */
+function dropPointerFocus(e) {
+  const el = e.target.closest?.("button, input[type=range]");
+  if (el && e.detail > 0 && !el.closest("dialog")) el.blur();
 }
 
 export function init(h) {
@@ -104,5 +136,10 @@ export function init(h) {
   document.getElementById("toggle-help").addEventListener("click", () => toggleHelp());
   document.getElementById("help-close").addEventListener("click", () => toggleHelp(false));
   document.addEventListener("keydown", onKey);
+  document.addEventListener("click", dropPointerFocus);
+  document.addEventListener("pointerup", (e) => {
+    if (e.target.closest?.("input[type=range]")) setTimeout(() => e.target.blur(), 0);
+  });
+  document.getElementById("blank").addEventListener("click", toggleBlank);
   apply();
 }

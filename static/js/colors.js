@@ -5,8 +5,10 @@
 const HEX = {
   viridis: ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
     "#6ece58", "#b5de2b", "#fde725"],
-  cividis: ["#00224e", "#123570", "#3b496c", "#575d6d", "#707173", "#8a8678", "#a59c74",
-    "#c3b369", "#e1cc55", "#fee838"],
+  // One colour channel, from none (black) to full: step 1 draws the red channel in red.
+  red: ["#000000", "#ff0000"],
+  green: ["#000000", "#00ff00"],
+  blue: ["#000000", "#0000ff"],
   diverging: ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7",
     "#f4a582", "#d6604d", "#b2182b", "#67001f"],
 };

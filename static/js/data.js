@@ -1,11 +1,15 @@
-// The conv layer the views share: ONE POST /api/conv per change of picture, filters or
-// geometry, decoded once. Views read `current` and never fetch the layer themselves.
+// The data layer: everything the views show comes from here, fetched once and cached; views
+// only render. The conv layer: ONE POST /api/conv per change of picture, filters or geometry,
+// decoded once. The catalogue (samples, presets, networks), a network's predictions for a
+// picture, its first-layer filters at an epoch, its training history. (The step arithmetic
+// is arith.js, also data: no DOM.)
 import { api, decode, withImage } from "./api.js";
 import { kernelOf, state } from "./state.js";
 
 export let current = null; // the decoded conv response (see decodeConv)
 export let catalog = { samples: [], presets: [], models: [] };
 let inflight = null;
+const cache = new Map(); // request key → promise of the response (predictions, filters, history)
 
 /** The conv body of the current state (also used by exports and checks). */
 export function convBody(s = state) {
@@ -98,50 +102,55 @@ export async function loadCatalog() {
   return catalog;
 }
 
-/** One output position's dot product, computed here from the same float32 numbers as the
- * engine's conv_step (products rounded to float32, sums in float64), so it equals
- * POST /api/conv/step. pos = row·Wo + col. */
-export function stepAt(d, fi, pos) {
-  const { stride, padding, dilation, output } = d.geometry;
-  const Wo = output[1];
-  const row = Math.floor(pos / Wo), col = pos % Wo;
-  const f = d.filters[fi];
-  const k = f.k, S = d.S;
-  const top = row * stride - padding, left = col * stride - padding;
-  const n = k * k * 3;
-  const patch = new Float32Array(n), products = new Float32Array(n);
-  const sums = [0, 0, 0];
-  for (let i = 0; i < k; i++) {
-    const r = top + i * dilation;
-    for (let j = 0; j < k; j++) {
-      const c = left + j * dilation;
-      const inside = r >= 0 && r < S && c >= 0 && c < S;
-      for (let ch = 0; ch < 3; ch++) {
-        const at = (i * k + j) * 3 + ch;
-        const p = inside ? d.x[(r * S + c) * 3 + ch] : 0;
-        patch[at] = p;
-        products[at] = Math.fround(f.w[at] * p);
-        sums[ch] += products[at];
-      }
-    }
-  }
-  const channelSums = sums.map(Math.fround);
-  const value = Math.fround(sums[0] + sums[1] + sums[2] + Math.fround(f.bias));
-  return { row, col, top, left, k, dilation, patch, weights: f.w, products, channelSums,
-    bias: Math.fround(f.bias), value };
+/** A request's promise, cached under key (a failed one is forgotten, to be asked again). */
+function once(key, ask) {
+  if (!cache.has(key)) cache.set(key, ask().catch((e) => { cache.delete(key); throw e; }));
+  return cache.get(key);
 }
 
-// --- inside the trained network (issue 12): top patches, explanations, the 32×32 picture ---
-const insideCache = new Map();
-function once(key, make) {
-  if (!insideCache.has(key)) insideCache.set(key, make().catch((e) => { insideCache.delete(key); throw e; }));
-  return insideCache.get(key);
+/** The network the state names (else the first). */
+export const modelInfo = () => catalog.models.find((m) => m.name === state.model) || catalog.models[0];
+
+/** The first conv layer's name. */
+export const firstConv = (m) => m.layers.find((l) => l.kind === "conv").name;
+
+/** Each layer of network m with its input depth and, for a conv layer, its filters' shape
+ * ({count, k, depth}: "16 filters of 5×5×6", from the parameter count F·(k·k·C + 1)). */
+export function layerShapes(m) {
+  let depth = m.input[2];
+  return m.layers.map((l) => {
+    const out = { ...l, inDepth: depth };
+    if (l.kind === "conv") {
+      const F = l.output_shape[2];
+      out.filters = { count: F, k: Math.round(Math.sqrt((l.params / F - 1) / depth)), depth };
+    }
+    if (l.output_shape.length === 3) depth = l.output_shape[2];
+    return out;
+  });
 }
+
+/** POST /api/models/<name>/predict for the current picture (activations as float16). */
+export const predict = (name) => once(`predict|${name}|${state.img}`,
+  () => withImage(`/api/models/${name}/predict`, { image_id: state.img, dtype: "f2" }));
+
+/** Network m's first-layer filters after `epoch` (−1: the end). */
+export const filtersAt = (m, epoch) => once(`filters|${m.name}|${epoch}`,
+  () => api(`/api/models/${m.name}/filters?layer=${firstConv(m)}${epoch < 0 ? "" : `&epoch=${epoch}`}`));
+
+/** Network m's training history (accuracy and loss per epoch). */
+export const trainingHistory = (m) => once(`history|${m.name}`, () => api(`/api/models/${m.name}/history`));
+
+// --- inside the trained network (issue 12): top patches, explanations, the 32×32 picture ---
 
 /** GET /api/models/<model>/top_patches for one filter (cached). */
 export function topPatches(model, layer, filter) {
   return once(`p|${model}|${layer}|${filter}`,
     () => api(`/api/models/${model}/top_patches?layer=${encodeURIComponent(layer)}&filter=${filter}`));
+}
+
+/** GET /api/models/<model>/filters of a conv layer (its weights and colour tiles), cached. */
+export function filterBank(model, layer) {
+  return once(`f|${model}|${layer}`, () => api(`/api/models/${model}/filters?layer=${encodeURIComponent(layer)}`));
 }
 
 /** POST /api/models/<model>/explain for the picture and a class (null: the guess), cached. */

@@ -6,7 +6,7 @@ import { draw, mapLayout, theme } from "./plots.js";
 
 /** The rule for an unsure guess, as the page states it. */
 export const UNSURE = { top: 0.5, gap: 0.2 };
-export const RULE = `It says "not sure" when its top probability is under ${100 * UNSURE.top}% `
+export const RULE = `“Not sure” when its top probability is under ${100 * UNSURE.top}% `
   + `or the top two are less than ${100 * UNSURE.gap} points apart.`;
 
 /** {sure, text} for probabilities (K,) and their class names. */
@@ -22,9 +22,9 @@ export function verdict(probabilities, classes) {
 
 /** What the network knows, in the page's words. */
 export function knows(classes) {
-  return `It knows only ten kinds of things: ${classes.join(", ")}. It learned them from small `
-    + "32×32 photos where the object fills the frame; anything else still gets one of these "
-    + "ten names, and a small object in a big scene is often missed.";
+  return `It knows only ten kinds of things (${classes.join(", ")}), from small 32×32 photos `
+    + "where the object fills the frame. Anything else still gets one of these ten names; "
+    + "a small object in a big scene is often missed.";
 }
 
 /** The 2-D map of an explain response for a mode, scaled to 0..1 (peak 1), or null. */
@@ -57,9 +57,11 @@ export function render(gd, data) {
       colorbar: { thickness: 12, len: 0.8, tickvals: [0, 1], ticktext: ["0", "most"], tickfont: { size: t.font * 0.85 } },
       hovertemplate: `${mode === "saliency" ? "saliency" : "Grad-CAM"} %{z:.2f} of its peak<extra></extra>` });
   }
-  const what = mode === "saliency" ? "where a small change moves the score most"
-    : mode === "gradcam" ? `which parts of ${res.layer}'s maps raised the score` : "the picture it saw";
-  const layout = mapLayout({ title: `Why “${res.class_name}”? ${what}`, h: S, w: S, small: true });
+  const what = mode === "saliency" ? "Saliency: where a small change moves its score most"
+    : mode === "gradcam" ? `Grad-CAM: where ${res.layer}'s maps raised its score` : "The picture it saw (32×32)";
+  const layout = mapLayout({ h: S, w: S, small: true });
+  const caption = gd.parentElement.querySelector(".why-caption");
+  if (caption) caption.textContent = `Why “${res.class_name}”? ${what}.`;
   gd.dataset.mode = mode;
   gd.dataset.cls = String(res.class);
   return draw(gd, traces, layout);

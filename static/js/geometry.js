@@ -1,6 +1,7 @@
 // Stride, padding and dilation sliders (explorer sidebar), and the output-size formula with
 // the actual numbers, from the server's geometry.
 import { current } from "./data.js";
+import { sizeFormula } from "./lesson.js";
 import { state, update } from "./state.js";
 
 const KEYS = ["s", "p", "d"];
@@ -21,5 +22,5 @@ export function sync() {
     $(`${k}-out`).textContent = state[k];
   }
   const g = current?.geometry;
-  $("formula-side").textContent = g ? `Output: ${g.formula}` : "";
+  $("formula-side").textContent = g ? `Output: ${sizeFormula(g.input[0], g.kernel[0], g)}` : "";
 }

@@ -3,7 +3,6 @@
 import * as live from "./live.js";
 
 let els = null;
-let showError = console.warn; // eslint-disable-line no-console
 
 function h(tag, props = {}, ...children) {
   const el = Object.assign(document.createElement(tag), props);
@@ -12,10 +11,15 @@ function h(tag, props = {}, ...children) {
 }
 
 function build() {
-  const open = h("button", { id: "live-open-join", type: "button", textContent: "Join a class",
+  const open = h("button", { id: "live-open-join", type: "button", textContent: "Join a class (student)",
     title: "Follow your teacher's screen with a class code" });
-  open.addEventListener("click", () => showJoin(""));
-  document.querySelector(".topbar .tools").prepend(open);
+  open.addEventListener("click", () => {
+    const menu = document.getElementById("live-menu");
+    if (menu) menu.hidden = true;
+    showJoin("");
+  });
+  // in the "Live" menu of live_teacher.js when it is there, else in the top bar
+  (document.getElementById("live-menu") || document.querySelector(".topbar .tools")).append(open);
 
   const code = h("input", { id: "live-code-input", className: "live-code-input", maxLength: 6,
     autocomplete: "off", autocapitalize: "characters", spellcheck: false, required: true,
@@ -69,8 +73,14 @@ function build() {
     if (!Number.isFinite(v)) { qState.textContent = "Type a number."; return; }
     send(v);
   });
+  const qClose = h("button", { id: "live-q-close", type: "button", textContent: "×",
+    className: "live-q-close", title: "Put the question away", ariaLabel: "Put the question away" });
+  qClose.addEventListener("click", () => {
+    dismissed.add(shownQuestion);
+    els.question.hidden = true;
+  });
   const question = h("section", { id: "live-question", className: "live-question live-card",
-    hidden: true, ariaLabel: "The teacher's question" }, qPrompt, qChoices, qForm, qState);
+    hidden: true, ariaLabel: "The teacher's question" }, qClose, qPrompt, qChoices, qForm, qState);
 
   const ended = h("div", { id: "live-ended", className: "live-sbar", hidden: true },
     h("span", { textContent: "The class has ended. You can go on exploring here." }));
@@ -104,8 +114,12 @@ export function showJoin(code) {
 }
 
 let shownQuestion = "";
+let seenFirst = false;
+const dismissed = new Set(); // questions put away: by the student, or over before they came
 function syncQuestion(q, l) {
-  els.question.hidden = !q;
+  if (q && !seenFirst && !q.open) dismissed.add(q.id); // joined after it closed
+  if (l.snapshot) seenFirst = true;
+  els.question.hidden = !q || dismissed.has(q.id);
   if (!q) { shownQuestion = ""; return; }
   const fresh = shownQuestion !== q.id;
   shownQuestion = q.id;
@@ -157,8 +171,7 @@ function sync(l) {
   syncQuestion(s?.question || null, l);
 }
 
-export function init(errorHandler) {
-  showError = errorHandler;
+export function init() {
   build();
   live.onLive(sync);
 }

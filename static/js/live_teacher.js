@@ -21,9 +21,19 @@ function button(id, text, onClick, title = "") {
 }
 
 function build_() {
-  const start = button("live-start", "Live class", startOrShow,
-    "Start a live class: the students' screens follow yours");
-  document.querySelector(".topbar .tools").prepend(start);
+  // One "Live" button in the top bar (it is full on a 1024-px projector): a small menu to
+  // start a class or join one (live_student.js adds its item); while teaching, it folds the bar.
+  const live_ = button("live-button", "Live", () => {
+    if (live.live.role === "teacher") { barOpen = !barOpen; sync(live.live); } else menu.hidden = !menu.hidden;
+  }, "A live class: the students' screens follow the teacher's");
+  const start = button("live-start", "Start a live class", () => { menu.hidden = true; return startOrShow(); },
+    "Your students' screens follow yours; they join with a code");
+  const menu = h("div", { id: "live-menu", className: "live-menu", hidden: true, role: "menu" }, start);
+  document.querySelector(".topbar .tools").prepend(live_);
+  document.body.append(menu);
+  document.addEventListener("click", (e) => {
+    if (!menu.hidden && !menu.contains(e.target) && e.target !== live_) menu.hidden = true;
+  });
 
   const code = h("p", { className: "live-code", id: "live-code" });
   const qr = h("img", { className: "live-qr", id: "live-qr", alt: "QR code of the join address" });
@@ -89,7 +99,7 @@ function build_() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && !join.hidden) join.hidden = true;
   });
-  els = { start, join, code, qr, url, bar, joined, tally, prompt, count, chart, list, free };
+  els = { button: live_, start, menu, join, code, qr, url, bar, joined, tally, prompt, count, chart, list, free };
 }
 
 let names = false; // nicknames on the tally (not in the public snapshot: kept here)
@@ -97,13 +107,9 @@ let names = false; // nicknames on the tally (not in the public snapshot: kept h
 let barOpen = true; // the class bar covers the foot of the lesson: the teacher can fold it
 
 async function startOrShow() {
-  if (live.live.role !== "teacher") {
-    await live.startClass();
-    showJoin();
-  } else {
-    barOpen = !barOpen;
-    sync(live.live);
-  }
+  if (live.live.role !== "teacher") await live.startClass();
+  barOpen = true;
+  showJoin();
 }
 
 function showJoin() {
@@ -183,10 +189,12 @@ async function pollTally() {
 
 function sync(l) {
   const teaching = l.role === "teacher";
-  els.start.hidden = l.role === "student";
-  els.start.textContent = teaching ? `Class ${l.code}` : "Live class";
+  els.button.hidden = l.role === "student";
+  els.button.textContent = teaching ? "Live ●" : "Live";
+  els.button.setAttribute("aria-label", teaching ? `Class ${l.code}: show or hide the class bar`
+    : "Live class: start or join one");
   els.bar.hidden = !teaching || !barOpen;
-  els.start.setAttribute("aria-expanded", String(teaching && barOpen));
+  els.button.setAttribute("aria-expanded", String(teaching && barOpen));
   document.body.classList.toggle("live-teaching", teaching);
   if (!teaching) { els.join.hidden = true; els.tally.hidden = true; return; }
   const s = l.snapshot;

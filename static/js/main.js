@@ -6,14 +6,14 @@ import * as filters from "./filters.js";
 import * as geometry from "./geometry.js";
 import * as input from "./input.js";
 import * as layer from "./layer.js";
-import { context, renderText, STEPS } from "./lesson.js";
+import { context, openingOf, renderText, STEPS } from "./lesson.js";
 import * as live from "./live.js";
 import * as liveStudent from "./live_student.js";
 import * as liveTeacher from "./live_teacher.js";
 import * as network from "./network.js";
 import * as params from "./params.js";
 import * as pooling from "./pooling.js";
-import { readUrl, state, subscribe, update } from "./state.js";
+import { followHistory, readUrl, state, subscribe, update } from "./state.js";
 import * as stepper from "./stepper.js";
 import * as swipe from "./swipe.js";
 import * as training from "./training.js";
@@ -40,6 +40,7 @@ export function showError(e) {
   strong.textContent = e.title && e.title !== e.detail ? `${e.title}. ` : "";
   toast.append(strong, e.detail || e.message || String(e));
   toast.hidden = false;
+  toast.dataset.view = e.fromView ? "1" : ""; // a view's failure: gone once the view draws
   clearTimeout(showError.timer);
   showError.timer = setTimeout(() => { toast.hidden = true; }, 9000);
 }
@@ -58,6 +59,7 @@ function section(name) {
 }
 
 let refreshToken = 0;
+let opening = 0; // the step that opens on its telling moment once drawn (lesson.openingOf)
 /** Draw the current step's view with fresh data. */
 async function refresh() {
   const name = viewName();
@@ -73,8 +75,16 @@ async function refresh() {
     if (token !== refreshToken) return;
     renderText(state.step, context(d, state));
     await VIEWS[name].render(el, d);
+    if (opening === state.step) {
+      opening = 0;
+      const { changes, play } = openingOf(state.step, d, Math.min(state.fi, d.filters.length - 1));
+      update(changes);
+      if (play) VIEWS[name].play?.();
+    }
     filters.sync();
     geometry.sync();
+    const toast = document.getElementById("toast");
+    if (toast.dataset.view) toast.hidden = true; // the problem it told of is over
     if (!document.body.dataset.ready) performance.mark("convscope-ready");
     document.body.dataset.ready = "1";
   } catch (e) {
@@ -82,7 +92,8 @@ async function refresh() {
     if (e.type === "/problems/unknown-image" && state.img !== "sample-car") {
       showError({ title: "Picture not found", detail: "The server no longer has this picture (it was uploaded elsewhere or cleaned up), so here is a built-in one. Upload it again to use it." });
       update({ img: "sample-car" });
-    } else showError(e);
+    } else if (e && typeof e === "object") showError(Object.assign(e, { fromView: true }));
+    else showError(e);
   } finally {
     if (token === refreshToken) document.getElementById("busy").hidden = true;
     syncNav();
@@ -141,7 +152,8 @@ function syncNav() {
 export function goStep(i) {
   if (i < 1 || i > STEPS.length) return;
   VIEWS[viewName()].stop?.();
-  update({ step: i });
+  opening = i;
+  update({ step: i, ...openingOf(i, null, 0).changes });
 }
 
 /** Keys of the current view first (stepping, playing), then the page's (classroom.js). */
@@ -151,12 +163,13 @@ function viewKey(e) {
 }
 
 subscribe((changed) => {
+  if (changed.has("step")) for (const v of Object.values(VIEWS)) v.stop?.(); // Back, a link…
   if (changed.has("mode") || changed.has("ctl")) classroom.apply();
   if (LAYER_KEYS.some((k) => changed.has(k)) || changed.has("step") || changed.has("mode") ||
       changed.has("fi") || changed.has("model") || changed.has("ctl") || changed.has("lay") ||
-      ["xm", "xc", "pf"].some((k) => changed.has(k))) {
+      ["nv", "xm", "xc", "pf", "range"].some((k) => changed.has(k))) {
     refreshSoon();
-  } else if (changed.has("pos") && viewName() === "stepper") stepper.show();
+  } else if ((changed.has("pos") || changed.has("whole")) && viewName() === "stepper") stepper.show();
   else if (changed.has("pp") && viewName() === "pooling") pooling.show();
   else if (changed.has("ep") && viewName() === "training") {
     training.render(section("training")).catch(showError);
@@ -169,6 +182,10 @@ subscribe((changed) => {
 
 async function start() {
   readUrl();
+  followHistory();
+  // A link that names the moment (pos, pp, ep) lands on it; one that doesn't gets the opening.
+  const named = { 2: "pos", 3: "pos", 6: "ep", 9: "pp" }[state.step];
+  if (named && !new URLSearchParams(location.search).has(named)) opening = state.step;
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
   swipe.init(() => goStep(state.step + 1), () => goStep(state.step - 1));

@@ -1,14 +1,14 @@
 // The trained network: its architecture as the lesson draws it (CONV → RELU → POOL … → FC)
 // with every layer's shape and parameter count, its activations for the current picture, and
 // the class probabilities (step 10); the first layers' maps in sequence (step 5).
-import { decode, withImage } from "./api.js";
-import { colorscale, symmetric } from "./colors.js";
-import { catalog } from "./data.js";
+import { decode } from "./api.js";
+import { layerShapes, modelInfo, predict } from "./data.js";
+import { mapsFigure } from "./figures.js";
 import { draw, theme } from "./plots.js";
 import { state, update } from "./state.js";
+import { modelPicker, rangeToggle } from "./widgets.js";
 import * as why from "./why.js";
 
-const cache = new Map(); // `${model}|${image}` → predict response
 const n = (v) => Number(v).toLocaleString("en-US");
 
 /** The layer whose activations step 10 shows (state.lay, else the first conv layer). */
@@ -18,38 +18,17 @@ function chosen() {
     : m.layers.find((l) => l.kind === "conv").name;
 }
 
-export const modelInfo = () => catalog.models.find((m) => m.name === state.model) || catalog.models[0];
-
-/** POST /api/models/<name>/predict for the current picture (cached per model and picture). */
-export async function predict(name) {
-  const key = `${name}|${state.img}`;
-  if (!cache.has(key)) {
-    cache.set(key, withImage(`/api/models/${name}/predict`, { image_id: state.img, dtype: "f2" })
-      .catch((e) => { cache.delete(key); throw e; }));
-  }
-  return cache.get(key);
-}
-
-/** A "Network" select at the top of el (steps 5, 6, 7, 10). */
-export function modelPicker(el) {
-  let sel = el.querySelector(".model-pick select");
-  if (!sel) {
-    const label = document.createElement("label");
-    label.className = "field inline model-pick";
-    label.textContent = "Network ";
-    sel = document.createElement("select");
-    for (const m of catalog.models) sel.append(new Option(`${m.title} (${Math.round(100 * (m.accuracy || 0))}% right)`, m.name));
-    sel.addEventListener("change", () => update({ model: sel.value }));
-    label.append(sel);
-    el.prepend(label);
-  }
-  sel.value = modelInfo()?.name;
-}
+/** An activation's maps as {data, h, w}. */
+const mapsOf = (a) => a.maps.map((t) => {
+  const { data, shape } = decode(t);
+  return { data, h: shape[0], w: shape[1] };
+});
 
 /** The architecture as a row of boxes; a click on a box shows that layer's activations. */
-function architecture(box, m, onPick) {
+function architecture(box, m, onPick, { poolNote = false } = {}) {
   box.replaceChildren();
-  const add = (kind, name, shape, params, pickable) => {
+  const shapes = layerShapes(m);
+  const add = (kind, name, shape, params, pickable, filters) => {
     const b = document.createElement(pickable ? "button" : "div");
     b.className = `arch-box kind-${kind}${name === chosen() ? " chosen" : ""}`;
     if (pickable) {
@@ -64,46 +43,26 @@ function architecture(box, m, onPick) {
     const p = document.createElement("small");
     p.textContent = params ? `${n(params)} params` : name;
     b.append(k, s, p);
+    if (filters) {
+      const f = document.createElement("small");
+      f.className = "filter-shape";
+      f.textContent = `${filters.count} filters of ${filters.k}×${filters.k}×${filters.depth}`;
+      b.append(f);
+    }
+    if (kind === "pool" && poolNote) {
+      const f = document.createElement("small");
+      f.className = "coming";
+      f.textContent = "coming in step 9";
+      b.append(f);
+    }
     box.append(b);
   };
   add("input", "input", m.input, 0, false);
-  for (const l of m.layers) if (l.kind !== "flatten") add(l.kind, l.name, l.output_shape, l.params, true);
+  for (const l of shapes) if (l.kind !== "flatten") add(l.kind, l.name, l.output_shape, l.params, true, l.filters);
   const total = document.createElement("p");
   total.className = "arch-total";
   total.textContent = `${n(m.total_params)} parameters in all · click a layer to see its maps`;
   box.append(total);
-}
-
-/** One figure of activation maps: rows = layers, up to `cols` maps each (own ±max range). */
-function mapsFigure(gd, layers, cols) {
-  const t = theme();
-  const traces = [], annotations = [];
-  const layout = { grid: { rows: layers.length, columns: cols, pattern: "independent", xgap: 0.05, ygap: 0.12 },
-    margin: { l: t.font * 8.5, r: 10, t: 10, b: 10 }, showlegend: false, dragmode: false,
-    font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", annotations };
-  const base = { showgrid: false, zeroline: false, showticklabels: false, ticks: "", constrain: "domain", fixedrange: true };
-  layers.forEach((a, r) => {
-    for (let c = 0; c < cols; c++) {
-      const n = r * cols + c + 1, i = n === 1 ? "" : n; // Plotly names the first axes x, y
-      const [h, w] = a.shape;
-      layout[`xaxis${i}`] = { ...base, range: [-0.5, w - 0.5], visible: c < a.maps.length };
-      layout[`yaxis${i}`] = { ...base, range: [h - 0.5, -0.5], scaleanchor: `x${i}`, visible: c < a.maps.length };
-      if (c >= a.maps.length) continue;
-      const { data, shape } = decode(a.maps[c]);
-      const peak = symmetric(data);
-      const z = [];
-      for (let y = 0; y < shape[0]; y++) z.push(Array.from(data.subarray(y * shape[1], (y + 1) * shape[1]), (v) => v / peak));
-      const signed = a.kind === "conv";
-      traces.push({ type: "heatmap", z, zmin: signed ? -1 : 0, zmax: 1, xaxis: `x${i}`, yaxis: `y${i}`,
-        colorscale: colorscale(signed ? "diverging" : "viridis"), showscale: false, zsmooth: false,
-        hovertemplate: `${a.layer} map ${c + 1}<extra></extra>` });
-    }
-    if (a.label === false) return;
-    const note = a.note ? `<br><i>${a.note}</i>` : "";
-    annotations.push({ text: `<b>${a.layer}</b><br>${a.shape.join("×")}${note}`, xref: "paper", yref: "paper",
-      x: 0, xanchor: "right", xshift: -8, y: 1 - (r + 0.5) / layers.length, showarrow: false, align: "right" });
-  });
-  return draw(gd, traces, layout);
 }
 
 function probabilities(gd, res) {
@@ -124,15 +83,27 @@ function probabilities(gd, res) {
 export async function render(el) {
   if (!el.querySelector(".network")) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
-      <div class="net-row"><div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
-      <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div></div>
-      <div class="net-why" id="net-why"></div></div>`;
+      <div class="net-row"><div class="net-left"><p class="why-verdict" role="status"></p>
+        <div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
+        <p class="softmax" id="net-softmax"></p></div>
+      <div class="net-side">${why.TABS}
+        <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div>
+        <div class="net-why" id="net-why" role="tabpanel"></div>
+        <div class="why-patches" id="why-patches" role="tabpanel" aria-live="polite"></div></div></div></div>`;
   }
+  why.tabs(el, (tab) => update({ nv: tab }));
   modelPicker(el);
+  rangeToggle(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0 }));
+  architecture(el.querySelector("#net-arch"), m, (name) => update({ lay: name, pf: 0, nv: "maps" }));
+  why.verdict(el.querySelector(".why-verdict"), res);
   await probabilities(el.querySelector("#net-probs"), res);
+  softmax(el.querySelector("#net-softmax"), res);
+  if (state.nv !== "maps") {
+    await why.renderSide(el, m, res, chosen()); // why this guess, or the chosen filter's patches
+    return;
+  }
   const a = res.activations.find((x) => x.layer === chosen());
   const acts = el.querySelector("#net-acts");
   if (a && a.shape.length === 3) {
@@ -144,13 +115,12 @@ export async function render(el) {
       if (size > best) [best, cols] = [size, c];
     }
     const rows = Math.ceil(n / cols);
-    const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: a.maps.slice(r * cols, r * cols + cols),
+    const maps = mapsOf(a);
+    const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: maps.slice(r * cols, r * cols + cols),
       layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
-    await mapsFigure(acts, layers, cols);
-    why.onMapClick(acts, (i) => { // a map's filter → its top patches, brought into view
-      update({ pf: i });
-      el.querySelector("#why-patches")?.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    });
+    const { traces, layout } = mapsFigure(layers, cols);
+    await draw(acts, traces, layout);
+    why.onMapClick(acts, (i) => update({ pf: i, nv: "filter" })); // a map's filter → its top patches
   } else if (a) {
     const { data } = decode(a.maps);
     await draw(acts, [{ type: "bar", y: Array.from(data), marker: { color: "#31688e" },
@@ -158,20 +128,45 @@ export async function render(el) {
       font: { size: theme().font }, margin: { l: 50, r: 10, t: 50, b: 30 }, dragmode: false,
       paper_bgcolor: "rgba(0,0,0,0)" });
   }
-  await why.renderWhy(el.querySelector("#net-why"), m, res, chosen());
 }
 
-/** Step 5: the first conv and pool layers' maps, in order, with their shapes. */
+/** Step 10: how softmax turns the last layer's scores into the probabilities, with the
+ * numbers of the three likeliest classes. */
+function softmax(el, res) {
+  const last = res.activations.at(-1);
+  const scores = Array.from(decode(last.maps).data);
+  const top = Math.max(...scores);
+  const sum = scores.reduce((a, s) => a + Math.exp(s - top), 0);
+  const order = scores.map((s, i) => i).sort((i, j) => scores[j] - scores[i]).slice(0, 3);
+  const num = (v) => v.toFixed(2).replace("-", "−");
+  el.textContent = `Softmax: the ${last.layer} scores ` +
+    order.map((i) => `${res.classes[i]} ${num(scores[i])}`).join(", ") + ", … become " +
+    order.map((i) => `e^${num(scores[i] - top)} / ${sum.toFixed(3)} = ${(100 * Math.exp(scores[i] - top) / sum).toFixed(1)} %`).join("; ") +
+    ` (each e^(score − ${num(top)}) over their sum, ${sum.toFixed(3)}: all positive, adding up to 100 %).`;
+}
+
+/** Step 5: the first conv and pool layers' maps, in order and to scale, with their shapes;
+ * pooling is marked as coming in step 9. */
 export async function renderSequence(el) {
   if (!el.querySelector(".sequence")) {
     el.innerHTML = `<div class="sequence"><div class="arch compact" id="seq-arch" role="group" aria-label="The network's layers"></div>
-      <div class="plot" id="seq-plot" role="figure" aria-label="Each layer's maps for the picture"></div></div>`;
+      <div class="plot" id="seq-plot" role="figure" aria-label="Each layer's maps for the picture"></div>
+      <p class="hint" id="seq-note"></p></div>`;
   }
   modelPicker(el);
+  rangeToggle(el);
   const m = modelInfo();
   const res = await predict(m.name);
-  architecture(el.querySelector("#seq-arch"), m, (name) => update({ lay: name, step: 10 }));
+  architecture(el.querySelector("#seq-arch"), m, (name) => update({ lay: name, step: 10 }), { poolNote: true });
+  const shapes = layerShapes(m);
   const layers = res.activations.filter((a) => a.kind === "conv" || a.kind === "pool").slice(0, 4)
-    .map((a) => ({ ...a, maps: a.maps.slice(0, 8), note: a.shape[2] > 8 ? "first 8 maps" : "" }));
-  await mapsFigure(el.querySelector("#seq-plot"), layers, 8);
+    .map((a) => {
+      const f = shapes.find((l) => l.name === a.layer)?.filters;
+      return { ...a, maps: mapsOf(a).slice(0, 8),
+        note: f ? `${f.count} filters of ${f.k}×${f.k}×${f.depth}` : "pooling: step 9" };
+    });
+  const { traces, layout } = mapsFigure(layers, 8);
+  await draw(el.querySelector("#seq-plot"), traces, layout);
+  el.querySelector("#seq-note").textContent = layers.some((a) => a.shape[2] > 8)
+    ? "Each row shows its layer's first 8 maps, all drawn to the same scale." : "";
 }

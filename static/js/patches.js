@@ -41,8 +41,22 @@ function patchCanvas(data, offset, s, inside, scale) {
   return c;
 }
 
-/** Render a GET /api/models/<name>/top_patches response into el (caption + 3×3 grid). */
-export function render(el, data) {
+/** The filter's weights (k, k, 3) u1 tile, enlarged: its colours as the tiles draw them. */
+function weightsCanvas(tile, k) {
+  const c = document.createElement("canvas");
+  c.width = c.height = k;
+  const img = new ImageData(k, k);
+  for (let i = 0; i < k * k; i++) img.data.set([...tile.subarray(3 * i, 3 * i + 3), 255], 4 * i);
+  c.getContext("2d").putImageData(img, 0, 0);
+  c.className = "patches-weights";
+  c.setAttribute("role", "img");
+  c.setAttribute("aria-label", "The filter's weights");
+  return c;
+}
+
+/** Render a GET /api/models/<name>/top_patches response into el (caption + 3×3 grid); with
+ * `tiles` (a filters response's tiles, typed (F, k, k, 3) u1) the filter's weights beside. */
+export function render(el, data, { tiles = null } = {}) {
   const { data: px, shape } = decode(data.patches);
   const [count, s] = shape;
   const scale = Math.max(2, Math.ceil(96 / s));
@@ -70,6 +84,16 @@ export function render(el, data) {
     fig.append(canvas, label);
     grid.append(fig);
   }
+  if (tiles) {
+    const { data: t, shape: [, k] } = decode(tiles);
+    const fig = document.createElement("figure");
+    fig.className = "patches-filter";
+    const label = document.createElement("figcaption");
+    label.textContent = "its weights";
+    fig.append(weightsCanvas(t.subarray(data.filter * k * k * 3, (data.filter + 1) * k * k * 3), k), label);
+    grid.prepend(fig);
+    el.classList.add("with-weights");
+  } else el.classList.remove("with-weights");
   el.append(cap, grid);
 }
 

@@ -17,7 +17,7 @@ function button(text, label, cls = "") {
 
 /**
  * opts: {name, count(): number, get(): pos, set(pos), speed(): n, setSpeed(n), extra: [nodes]}
- * Returns {el, sync(), toggle(), step(delta), stop(), playing()}.
+ * Returns {el, sync(), toggle(), step(delta), stop(), play(), playing(), first(), last()}.
  */
 export function makePlayer(opts) {
   const el = document.createElement("div");
@@ -98,9 +98,10 @@ export function makePlayer(opts) {
   fwd.addEventListener("click", () => step(1));
   play.addEventListener("click", toggle);
   speed.addEventListener("change", () => opts.setSpeed(Number(speed.value)));
-  scrub.addEventListener("input", () => { stop(); go(Number(scrub.value)); });
+  // Read the scrubber before stop(): stop() syncs the scrubber back to the current position.
+  scrub.addEventListener("input", () => { const to = Number(scrub.value); stop(); go(to); });
 
-  return { el, sync, toggle, step, stop, first: () => { stop(); go(0); },
+  return { el, sync, toggle, step, stop, play: start, first: () => { stop(); go(0); },
     last: () => { stop(); go(count() - 1); }, playing: () => raf !== 0 };
 }
 

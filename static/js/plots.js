@@ -7,7 +7,16 @@ export { Plotly };
 
 /** Sizes that follow the page's type size (which grows with the window, and in classroom
  * mode): big type and thick lines for a projector. */
+let themeOf = { key: "", value: null };
 export function theme() {
+  // Read once per mode and window size: the animation asks every frame, and reading a computed
+  // style right after the number grids changed would force a style pass per frame.
+  const key = layoutKey();
+  if (themeOf.key !== key) themeOf = { key, value: measureTheme() };
+  return { ...themeOf.value };
+}
+
+function measureTheme() {
   const big = document.body.classList.contains("classroom");
   const root = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 15;
   const font = Math.round(root * (big ? 1 : 0.87));
@@ -40,8 +49,11 @@ export function mapLayout({ title = "", h, w, pad = 0, colorbar = true, height, 
     title: { text: title, font: { size: t.title }, y: 0.98, yanchor: "top" },
     font: { size: t.font, color: t.ink, family: "Inter, Segoe UI, Arial, sans-serif" },
     margin: { l: 8, r: colorbar ? 8 : 8, t: title ? t.title + 22 : 8, b: 8 },
-    xaxis: { ...axis, range: [-pad - 0.5, w + pad - 0.5] },
-    yaxis: { ...axis, range: [h + pad - 0.5, -pad - 0.5], scaleanchor: "x" },
+    // Every draw states the whole axes (range, domain, no autorange): Plotly.react then
+    // leaves nothing from the previous map's size (a stale range drew white side bands).
+    xaxis: { ...axis, range: [-pad - 0.5, w + pad - 0.5], autorange: false, domain: [0, 1] },
+    yaxis: { ...axis, range: [h + pad - 0.5, -pad - 0.5], autorange: false, domain: [0, 1],
+      scaleanchor: "x" },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#fff",
     height,
@@ -87,12 +99,13 @@ export function picture(source, name = "picture") {
     hovertemplate: "row %{y}, col %{x}<extra></extra>" };
 }
 
-/** A rectangle shape around cells [r0..r1] × [c0..c1]. */
-export function cellRect(r0, c0, r1, c1, { color, width, fill = "rgba(0,0,0,0)", dash } = {}) {
-  const t = theme();
-  return { type: "rect", xref: "x", yref: "y", x0: c0 - 0.5, x1: c1 + 0.5, y0: r0 - 0.5,
-    y1: r1 + 0.5, line: { color: color || t.accent, width: width ?? t.line, dash },
-    fillcolor: fill, layer: "above" };
+const handlers = new WeakMap(); // plot div → [[event, fn]]: bound again after a fresh draw
+
+/** Listen to a Plotly event of plot div el (kept across fresh draws, see draw). */
+export function on(el, event, fn) {
+  if (!handlers.has(el)) handlers.set(el, []);
+  handlers.get(el).push([event, fn]);
+  el.on?.(event, fn);
 }
 
 // A figure follows its box: in classroom mode and on a phone the boxes are sized by the
@@ -104,20 +117,25 @@ const resized = new ResizeObserver((entries) => {
   }
 });
 
-/** Draw (or cheaply redraw) a figure. */
-export function draw(el, data, layout) {
+/** Draw (or cheaply redraw) a figure. When a map's axes change size (a new stride, padding or
+ * picture size), Plotly.react kept the old aspect-constrained range (white side bands), so a
+ * figure whose axes change is drawn afresh, its listeners bound again. */
+export async function draw(el, data, layout) {
   if (!el.dataset.sized) {
     el.dataset.sized = "1";
     resized.observe(el);
   }
-  return Plotly.react(el, data, layout, CONFIG);
+  const axes = JSON.stringify([layout.xaxis?.range, layout.yaxis?.range]);
+  const fresh = el.dataset.axes !== undefined && el.dataset.axes !== axes;
+  el.dataset.axes = axes;
+  if (!fresh) return Plotly.react(el, data, layout, CONFIG);
+  await Plotly.newPlot(el, data, layout, CONFIG);
+  for (const [event, fn] of handlers.get(el) || []) el.on(event, fn);
+  for (const [event, fn] of handlers.get(el) || []) if (event === "plotly_afterplot") fn();
+  return el;
 }
 
 /** What a drawn figure depends on besides its data: the mode and the window's size. */
 export function layoutKey() {
   return `${document.body.className}|${innerWidth}x${innerHeight}`;
-}
-
-export function fmt(v) {
-  return Number.isFinite(v) ? v.toFixed(2).replace("-0.00", "0.00") : "–";
 }

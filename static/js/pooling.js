@@ -1,32 +1,15 @@
 // Step 9: max pooling, step by step: the 2×2 window on the ReLU'd map, its four values, the
 // max (kept), and the pooled map filling in. Same numbers as POST /api/pool/step.
+import { fmt, poolAt } from "./arith.js";
 import { paint } from "./colors.js";
 import { makePlayer, playerKey } from "./player.js";
 import { makeOverlay } from "./overlay.js";
-import { draw, fmt, heatmap, layoutKey, mapLayout, theme } from "./plots.js";
-import { maskRects } from "./stepper.js";
+import { draw, heatmap, layoutKey, mapLayout, theme } from "./plots.js";
 import { state, update } from "./state.js";
+import { describe, followed, jumpStrongest as jump, showPosition } from "./stepthrough.js";
 
 let ui = null, d = null, drawn = "";
-const fi = () => Math.min(state.fi, (d?.filters.length || 1) - 1);
-
-/** One pooled position's window (as pool_step): values, max, argmax (row-major first). */
-export function poolAt(data, f, pp) {
-  const { size, stride } = data.body.pool;
-  const r = data.relu[f], p = data.pooled[f];
-  const row = Math.floor(pp / p.w), col = pp % p.w;
-  const top = row * stride, left = col * stride;
-  const values = [];
-  let best = -Infinity, arg = [top, left];
-  for (let i = 0; i < size; i++) {
-    for (let j = 0; j < size; j++) {
-      const v = r.data[(top + i) * r.w + left + j];
-      values.push(v);
-      if (v > best) { best = v; arg = [top + i, left + j]; }
-    }
-  }
-  return { row, col, top, left, size, values, value: best, argmax: arg };
-}
+const fi = () => followed(d);
 
 function build(el) {
   el.innerHTML = `<div class="pooling">
@@ -40,7 +23,7 @@ function build(el) {
     name: "Pooling", count: () => (d ? d.pooled[fi()].h * d.pooled[fi()].w : 1),
     get: () => state.pp, set: (p) => update({ pp: p }), speed: () => state.speed,
     setSpeed: (n) => update({ speed: n }), onStop: announce,
-    describe: (p) => (d ? `row ${Math.floor(p / d.pooled[fi()].w)}, col ${p % d.pooled[fi()].w} · ${p + 1} of ${d.pooled[fi()].h * d.pooled[fi()].w}` : ""),
+    describe: (p) => (d ? describe(p, d.pooled[fi()].h, d.pooled[fi()].w) : ""),
   });
   el.prepend(player.el);
   ui = { player, input: el.querySelector("#pool-in"), output: el.querySelector("#pool-out"),
@@ -68,8 +51,11 @@ export function show() {
   if (!d || !ui) return;
   const f = fi(), p = d.pooled[f];
   const st = poolAt(d, f, clampPos());
-  ui.inOverlay.set(windowRects(st));
-  ui.outOverlay.set(maskRects(st.row, st.col, p.h, p.w));
+  showPosition(ui, { windowRects: windowRects(st), row: st.row, col: st.col, h: p.h, w: p.w,
+    announce, fill: () => fill(st) });
+}
+
+function fill(st) {
   ui.grid.replaceChildren();
   ui.grid.style.setProperty("--k", st.size);
   st.values.forEach((v, i) => {
@@ -80,8 +66,6 @@ export function show() {
     ui.grid.append(c);
   });
   ui.value.textContent = fmt(st.value);
-  ui.player.sync();
-  if (!ui.player.playing()) announce();
 }
 
 export function render(el, data) {
@@ -94,7 +78,6 @@ export function render(el, data) {
     let peak = 0;
     for (const v of r.data) peak = Math.max(peak, v);
     ui.peak = peak || 1;
-    const st = poolAt(d, f, clampPos());
     const inL = mapLayout({ title: `After ReLU ${r.h}×${r.w}: ${d.filters[f].label}`, h: r.h, w: r.w });
     const bar = (tr) => Object.assign(tr.colorbar, { orientation: "h", y: -0.02, yanchor: "top",
       len: 1, thickness: 10 }) && tr;
@@ -114,13 +97,7 @@ export function render(el, data) {
 const outL0 = () => (theme().big ? 56 : 46); // room for the colourbar below the map
 
 /** Jump to the pooled map's largest value. */
-function jumpStrongest() {
-  const data = d.pooled[fi()].data;
-  let best = 0;
-  for (let i = 1; i < data.length; i++) if (data[i] > data[best]) best = i;
-  ui.player.stop();
-  update({ pp: best });
-}
+const jumpStrongest = () => jump(ui.player, d.pooled[fi()], "pp");
 
 export function key(e) {
   return Boolean(ui) && playerKey(ui.player, e, d?.pooled[fi()]?.w || 1, jumpStrongest);

@@ -8,13 +8,16 @@
 const DEFAULTS = {
   img: "sample-car", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
   fi: 0, s: 1, p: 0, d: 1, pos: 0, pp: 0, step: 1, mode: "", ctl: 1, speed: 8,
-  model: "lenet", ep: -1, lay: "",
-  xm: "gradcam", xc: -1, pf: 0, // step 10: explanation shown, its class (-1: the guess), patches' filter
+  model: "lenet", ep: -1, lay: "", whole: 0, range: "map",
+  // step 10: its right-hand panel (maps | why | filter), the explanation shown, its class
+  // (-1: the guess), the filter whose top patches are shown
+  nv: "maps", xm: "gradcam", xc: -1, pf: 0,
 };
-const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep", "xc", "pf"];
+const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep", "whole",
+  "xc", "pf"];
 const LIMITS = { size: [8, 512], k: [1, 15], s: [1, 16], p: [0, 16], d: [1, 8], step: [1, 10],
-  fi: [0, 15], pos: [0, 1 << 20], pp: [0, 1 << 20], ctl: [0, 1], speed: [1, 4000], ep: [-1, 1000],
-  xc: [-1, 999], pf: [0, 4095] };
+  fi: [0, 15], pos: [0, 1 << 20], pp: [0, 1 << 20], ctl: [0, 1], whole: [0, 1], speed: [1, 4000],
+  ep: [-1, 1000], xc: [-1, 999], pf: [0, 4095] };
 
 export const state = structuredClone(DEFAULTS);
 const listeners = [];
@@ -40,14 +43,19 @@ function clean(key, value) {
   if (key === "img") return /^[\w-]{1,80}$/.test(value) ? value : DEFAULTS.img;
   if (key === "mode") return value === "class" ? "class" : "";
   if (key === "model") return /^[\w-]{1,40}$/.test(value) ? value : DEFAULTS.model;
+  if (key === "range") return value === "layer" ? "layer" : "map";
   if (key === "lay") return /^\w{0,40}$/.test(value) ? value : "";
+  if (key === "nv") return ["maps", "why", "filter"].includes(value) ? value : DEFAULTS.nv;
   if (key === "xm") return ["none", "saliency", "gradcam"].includes(value) ? value : DEFAULTS.xm;
   return value;
 }
 
-/** Change some keys; listeners hear which ones really changed; the URL follows. */
-export function update(changes) {
+/** Change some keys; listeners hear which ones really changed; the URL follows: a new lesson
+ * step is a new history entry (Back goes to the previous step), anything else replaces the
+ * current one. `fromHistory`: the change came from the URL (Back/Forward), leave it alone. */
+export function update(changes, { fromHistory = false } = {}) {
   const changed = new Set();
+  const before = "step" in changes && !fromHistory ? toQuery() : "";
   for (const [key, raw] of Object.entries(changes)) {
     if (!(key in DEFAULTS)) continue;
     const value = clean(key, raw);
@@ -57,9 +65,17 @@ export function update(changes) {
     }
   }
   if (!changed.size) return changed;
-  writeUrl();
+  if (!fromHistory) writeUrl(changed.has("step"), before);
   for (const fn of listeners) fn(changed);
   return changed;
+}
+
+/** A copy of the whole state (for a shared lesson: the teacher's screen sent to students). */
+export const snapshot = () => structuredClone(state);
+
+/** Apply a whole state at once (keys left out take their defaults): one update, one redraw. */
+export function applySnapshot(snap, opts = {}) {
+  return update({ ...structuredClone(DEFAULTS), ...snap }, opts);
 }
 
 /** The query string of the current state (defaults left out, except the lesson step). */
@@ -74,19 +90,41 @@ export function toQuery() {
 }
 
 let urlTimer = 0;
-function writeUrl() {
-  // replaceState is rate-limited by browsers: write at most every 100 ms while playing.
+function writeUrl(newEntry, before) {
+  const url = () => `${location.pathname}?${toQuery()}`;
+  if (newEntry) {
+    // The step we leave keeps its last moment (a write may still be waiting), then a new entry.
+    if (urlTimer) history.replaceState(null, "", `${location.pathname}?${before}`);
+    clearTimeout(urlTimer);
+    urlTimer = 0;
+    history.pushState(null, "", url());
+    return;
+  }
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => history.replaceState(null, "", `${location.pathname}?${toQuery()}`),
-    100);
+  // replaceState is rate-limited by browsers: write at most every 100 ms while playing.
+  urlTimer = setTimeout(() => {
+    urlTimer = 0;
+    history.replaceState(null, "", url());
+  }, 100);
+}
+
+/** The state a query string describes (every key: defaults where it says nothing). */
+export function parseQuery(search) {
+  const q = new URLSearchParams(search);
+  const snap = structuredClone(DEFAULTS);
+  for (const key of Object.keys(DEFAULTS)) if (q.has(key)) snap[key] = clean(key, q.get(key));
+  return snap;
 }
 
 /** Read the URL into the state (on load). */
 export function readUrl(search = location.search) {
-  const q = new URLSearchParams(search);
-  for (const key of Object.keys(DEFAULTS)) {
-    if (q.has(key)) state[key] = clean(key, q.get(key));
-  }
+  Object.assign(state, parseQuery(search));
+}
+
+/** Back / Forward: the state of that history entry, drawn at once. */
+export function followHistory() {
+  window.addEventListener("popstate", () => applySnapshot(parseQuery(location.search),
+    { fromHistory: true }));
 }
 
 // --- filter tokens -----------------------------------------------------------------------
@@ -126,5 +164,3 @@ export function weightsToken(values, k, bias) {
   const r = (v) => String(Math.round(v * 100) / 100);
   return ["w", k, ...Array.from(values, r), r(bias)].join("_");
 }
-
-export function defaults() { return structuredClone(DEFAULTS); }

@@ -2,13 +2,15 @@
 // it the dot product's numbers; the output map fills in cell by cell.
 // Per frame only the window and the mask move (an SVG overlay, overlay.js) and the number
 // grids change (DOM); the Plotly figures themselves are drawn once per layer.
+import { stepAt, wholeUnit } from "./arith.js";
 import { symmetric } from "./colors.js";
-import { stepAt } from "./data.js";
+import { sizeFormula } from "./lesson.js";
 import { makePlayer, playerKey } from "./player.js";
 import { makeOverlay } from "./overlay.js";
-import { draw, fmt, heatmap, layoutKey, mapLayout, picture, pictureUrl, theme } from "./plots.js";
+import { draw, heatmap, layoutKey, mapLayout, on, picture, pictureUrl, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { buildMath, setStep, setWeights } from "./stepgrids.js";
+import { describe, followed, jumpStrongest as jump, showPosition } from "./stepthrough.js";
 
 let ui = null; // DOM, built once
 let d = null; // the conv data drawn
@@ -38,6 +40,13 @@ function build(el) {
   strongest.textContent = "Strongest";
   strongest.title = "Jump to the largest output value (S)";
   strongest.addEventListener("click", jumpStrongest);
+  const whole = document.createElement("label");
+  whole.className = "field inline whole-toggle";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.id = "st-whole";
+  box.addEventListener("change", () => update({ whole: box.checked ? 1 : 0 }));
+  whole.append(box, " Whole numbers (pixels 0–255)");
   const player = makePlayer({
     name: "Step-through",
     count: () => (d ? d.maps[fi()].h * d.maps[fi()].w : 1),
@@ -45,21 +54,18 @@ function build(el) {
     set: (p) => update({ pos: p }),
     speed: () => state.speed,
     setSpeed: (n) => update({ speed: n }),
-    describe: (p) => {
-      if (!d) return "";
-      const w = d.maps[fi()].w;
-      return `row ${Math.floor(p / w)}, col ${p % w} · ${p + 1} of ${d.maps[fi()].h * w}`;
-    },
+    describe: (p) => (d ? describe(p, d.maps[fi()].h, d.maps[fi()].w) : ""),
     onStop: announce,
-    extra: [pick, strongest],
+    extra: [pick, strongest, whole],
   });
   el.querySelector(".stepper").before(player.el);
   ui = { el, player, select, input: el.querySelector("#st-input"),
     output: el.querySelector("#st-output"), math: el.querySelector("#st-math"),
-    formula: el.querySelector("#st-formula"), live: el.querySelector("#st-live"), g: null };
+    formula: el.querySelector("#st-formula"), live: el.querySelector("#st-live"), g: null,
+    whole: box };
 }
 
-const fi = () => Math.min(state.fi, (d?.filters.length || 1) - 1);
+const fi = () => followed(d);
 
 function windowRects(st) {
   const t = theme();
@@ -77,20 +83,10 @@ function windowRects(st) {
   return rects;
 }
 
-/** The output map: cells not computed yet are masked grey; the current cell is outlined. */
-export function maskRects(row, col, h, w) {
-  const t = theme();
-  const grey = "#e6e6e6";
-  return [{ r0: row, c0: col + 1, r1: row, c1: w - 1, fill: grey },
-    { r0: row + 1, c0: 0, r1: h - 1, c1: w - 1, fill: grey },
-    { r0: row, c0: col, r1: row, c1: col, color: t.accent, width: t.line }];
-}
-
 function drawFigures() {
   const g = d.geometry, f = fi(), m = d.maps[f], filt = d.filters[f];
   const P = g.padding, S = d.S;
   if (pictureCache.u8 !== d.u8) pictureCache = { u8: d.u8, url: pictureUrl(d.u8, S, S) };
-  const st = stepAt(d, f, Math.min(state.pos, m.h * m.w - 1));
   const t = theme();
   const inLayout = mapLayout({ title: `Picture ${S}×${S}×3${P ? `, padding ${P}` : ""}`, h: S, w: S, pad: P,
     colorbar: false, small: true });
@@ -107,8 +103,8 @@ function drawFigures() {
   outLayout.margin.b = t.big ? 48 : 40;
   draw(ui.output, [trace], outLayout);
   if (!ui.bound) {
-    ui.input.on("plotly_click", (ev) => clickInput(ev.points[0]));
-    ui.output.on("plotly_click", (ev) => clickOutput(ev.points[0]));
+    on(ui.input, "plotly_click", (ev) => clickInput(ev.points[0]));
+    on(ui.output, "plotly_click", (ev) => clickOutput(ev.points[0]));
     ui.inOverlay = makeOverlay(ui.input);
     ui.outOverlay = makeOverlay(ui.output);
     ui.bound = true;
@@ -117,7 +113,7 @@ function drawFigures() {
   setWeights(ui.g, filt.w);
   ui.range = range;
   const span = (filt.k - 1) * g.dilation + 1;
-  ui.formula.textContent = `Output size = (W − F + 2P)/S + 1 = ${g.formula}` +
+  ui.formula.textContent = `Output size = (W − F + 2P)/S + 1 = ${sizeFormula(S, filt.k, g)}` +
     (g.dilation > 1 ? `  (F = ${span}: dilation ${g.dilation} spreads the ${filt.k}×${filt.k} taps)` : "");
 }
 
@@ -139,19 +135,13 @@ function clickInput(pt) {
 }
 
 export function jumpStrongest() {
-  if (!d) return;
-  const data = d.maps[fi()].data;
-  let best = 0;
-  for (let i = 1; i < data.length; i++) if (data[i] > data[best]) best = i;
-  ui.player.stop();
-  update({ pos: best });
+  if (d) jump(ui.player, d.maps[fi()], "pos");
 }
 
 function announce() {
   if (!d || !ui) return;
   const st = stepAt(d, fi(), clampPos());
-  ui.live.textContent = `Row ${st.row}, column ${st.col}: ${st.channelSums.map(fmt).join(" + ")}` +
-    ` + bias ${fmt(st.bias)} = ${fmt(st.value)}`;
+  ui.live.textContent = `Row ${st.row}, column ${st.col}: ${ui.shown.liveText}`;
 }
 
 function clampPos() {
@@ -164,11 +154,8 @@ export function show() {
   if (!d || !ui) return;
   const f = fi(), m = d.maps[f];
   const st = stepAt(d, f, clampPos());
-  ui.inOverlay.set(windowRects(st));
-  ui.outOverlay.set(maskRects(st.row, st.col, m.h, m.w));
-  setStep(ui.g, st, ui.range);
-  ui.player.sync();
-  if (!ui.player.playing()) announce();
+  showPosition(ui, { windowRects: windowRects(st), row: st.row, col: st.col, h: m.h, w: m.w,
+    announce, fill: () => { ui.shown = setStep(ui.g, st, ui.range, Boolean(state.whole)); } });
 }
 
 /** Draw the step-through for conv data `data` (re-draws figures only when something changed). */
@@ -177,6 +164,11 @@ export function render(el, data) {
   d = data;
   ui.select.replaceChildren(...d.filters.map((f, i) => new Option(`${i + 1}. ${f.label}`, i)));
   ui.select.value = String(fi());
+  const canWhole = wholeUnit(d.filters[fi()].w) > 0;
+  ui.whole.disabled = !canWhole;
+  ui.whole.checked = canWhole && Boolean(state.whole);
+  ui.whole.parentElement.title = canWhole ? "Pixels as 0–255 and the weights as whole numbers: every number exact"
+    : "This filter's weights are not whole numbers (a learned or random filter): shown to 2 decimals";
   const key = `${JSON.stringify(d.body)}|${fi()}|${layoutKey()}`;
   if (key !== drawnKey) {
     drawFigures();
@@ -190,3 +182,4 @@ export function key(e) {
 }
 
 export const stop = () => ui?.player.stop();
+export const play = () => ui?.player.play();

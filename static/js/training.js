@@ -1,55 +1,14 @@
 // Steps 6 and 7: the trained network's first-layer filters, evolving from random noise over
 // the training epochs (slider + play), the training curves, and the final filters at work.
-import { api, decode } from "./api.js";
-import { split } from "./data.js";
-import * as layer from "./layer.js";
-import { modelInfo, modelPicker, predict } from "./network.js";
+import { decode } from "./api.js";
+import { filtersAt, modelInfo, predict, split, trainingHistory } from "./data.js";
+import { layerFigure } from "./figures.js";
 import { draw, layoutKey, Plotly, theme } from "./plots.js";
 import { state, update } from "./state.js";
+import { modelPicker, rangeToggle, tiles } from "./widgets.js";
 import { attachTiles } from "./why.js";
 
-const filterCache = new Map(); // `${model}|${epoch}` → promise of the filters response
-const historyCache = new Map();
 let ui = null, epochs = [], timer = 0;
-
-function firstConv(m) { return m.layers.find((l) => l.kind === "conv").name; }
-
-function filtersAt(m, epoch) {
-  const key = `${m.name}|${epoch}`;
-  if (!filterCache.has(key)) {
-    const q = epoch < 0 ? "" : `&epoch=${epoch}`;
-    filterCache.set(key, api(`/api/models/${m.name}/filters?layer=${firstConv(m)}${q}`)
-      .catch((e) => { filterCache.delete(key); throw e; }));
-  }
-  return filterCache.get(key);
-}
-
-/** Tiles (F, k, k, 3) u1 as enlarged canvases (pixelated: every weight a crisp square). */
-function tiles(box, res) {
-  const { data, shape } = decode(res.tiles);
-  const [F, k] = shape;
-  while (box.children.length > F) box.lastChild.remove();
-  for (let f = 0; f < F; f++) {
-    let c = box.children[f];
-    if (!c) {
-      c = document.createElement("canvas");
-      c.width = k;
-      c.height = k;
-      c.setAttribute("role", "img");
-      c.setAttribute("aria-label", `Filter ${f + 1}`);
-      box.append(c);
-    }
-    const ctx = c.getContext("2d");
-    const img = ctx.createImageData(k, k);
-    for (let i = 0; i < k * k; i++) img.data.set([...data.subarray((f * k * k + i) * 3, (f * k * k + i) * 3 + 3), 255], 4 * i);
-    ctx.putImageData(img, 0, 0);
-  }
-}
-
-async function history(m) {
-  if (!historyCache.has(m.name)) historyCache.set(m.name, api(`/api/models/${m.name}/history`));
-  return historyCache.get(m.name);
-}
 
 function curves(gd, hist, epoch) {
   const t = theme();
@@ -114,7 +73,7 @@ export async function render(el) {
   tiles(ui.tiles, await filtersAt(m, ep));
   ui.tiles.classList.toggle("many", ui.tiles.children.length > 16);
   ui.tiles.classList.toggle("big", ui.tiles.children.length <= 9);
-  const hist = await history(m);
+  const hist = await trainingHistory(m);
   const gd = ui.curves;
   if (gd.data && gd.dataset.model === m.name && gd.dataset.mode === layoutKey()) {
     Plotly.relayout(gd, { "shapes[0].x0": ep, "shapes[0].x1": ep });
@@ -126,9 +85,15 @@ export async function render(el) {
   for (const e of epochs) filtersAt(m, e); // prefetch: playing is then instant
 }
 
+/** Space plays / pauses; → ← one epoch (past the last or the first: the lesson's next step). */
 export function key(e) {
   if (e.key === " ") { timer ? stop() : play(); return true; }
-  return false;
+  const i = epochs.indexOf(state.ep < 0 ? epochs.at(-1) : state.ep);
+  const to = { ArrowRight: i + 1, ArrowLeft: i - 1 }[e.key];
+  if (to === undefined || i < 0 || to < 0 || to >= epochs.length) return false;
+  stop();
+  update({ ep: epochs[to] });
+  return true;
 }
 
 /** Step 7: the final filters, big, and their maps on the current picture. */
@@ -144,6 +109,7 @@ export async function renderLearned(el) {
     });
   }
   modelPicker(el);
+  rangeToggle(el);
   const m = modelInfo(), conv = m.layers.find((l) => l.kind === "conv");
   const box = el.querySelector("#learned-tiles");
   tiles(box, await filtersAt(m, -1));
@@ -162,9 +128,6 @@ export async function renderLearned(el) {
       tile: tileData.subarray(i * k * k * 3, (i + 1) * k * k * 3) })),
     maps: cmaps, relu: rmaps, pooled: pmaps,
   };
-  const { traces, layout } = layer.figure(d);
-  const rowNames = ["Filter", ...stages.map((a) => `${a.layer} ${a.shape.join("×")}`)];
-  layout.annotations.filter((a) => a.xref === "paper")
-    .forEach((a, i) => { a.text = `<b>${rowNames[i].replace(" ", "<br>")}</b>`; });
+  const { traces, layout } = layerFigure(d, ["Filter", ...stages.map((a) => `${a.layer} ${a.shape.join("×")}`)]);
   await draw(el.querySelector("#layer-plot-learned"), traces, layout);
 }

@@ -1,9 +1,13 @@
-// Step 1: the picture as a volume: the picture itself and its three channels, each an S×S
-// grid of numbers in [0, 1] (Viridis, fixed range 0..1: the same colour means the same value).
-import { paint } from "./colors.js";
-import { draw, fmt, heatmap, layoutKey, mapLayout, picture, pictureUrl } from "./plots.js";
+// Step 1: the picture as a volume: the picture itself, its three channels, each an S×S grid
+// of numbers in [0, 1] drawn in its own colour (black = 0 … full red, green or blue = 1, fixed),
+// and the three stacked as the S×S×3 volume the network reads.
+import { fmt } from "./arith.js";
+import { paint, rgbOf } from "./colors.js";
+import { deck } from "./figures.js";
+import { draw, heatmap, layoutKey, mapLayout, on, picture, pictureUrl } from "./plots.js";
 
 const NAMES = ["Red", "Green", "Blue"];
+const SCALES = ["red", "green", "blue"];
 const N = 5; // the numbers shown: an N×N corner of each channel around the chosen pixel
 let drawn = "";
 let data = null;
@@ -29,7 +33,7 @@ function numbers(el) {
         const v = data.x[(r * S + c) * 3 + ch];
         const cell = document.createElement("span");
         cell.textContent = fmt(v);
-        paint(cell, "viridis", v, 0, 1);
+        paint(cell, SCALES[ch], v, 0, 1);
         grid.append(cell);
       }
     }
@@ -62,6 +66,9 @@ export function render(el, d) {
         <div class="plot" id="vol-1" role="figure" aria-label="Green channel"></div>
         <div class="plot" id="vol-2" role="figure" aria-label="Blue channel"></div>
       </div>
+      <figure class="deck-box vol-deck"><div class="deck" id="vol-deck" role="img"
+        aria-label="The three channels stacked: the picture as a volume"></div>
+        <figcaption>the three channels stacked: a volume, not a flat list</figcaption></figure>
       <p class="formula big" id="vol-count"></p>
       <p class="hint" id="vol-where"></p>
       <div class="vol-numbers" id="vol-numbers"></div>`;
@@ -78,18 +85,21 @@ export function render(el, d) {
   };
   draw(el.querySelector("#vol-picture"), [picture(pictureUrl(d.u8, S, S))], layout(`Picture ${S}×${S}`));
   NAMES.forEach((name, ch) => {
-    const trace = heatmap(channel(d, ch), { zmin: 0, zmax: 1, name });
+    const trace = heatmap(channel(d, ch), { scale: SCALES[ch], zmin: 0, zmax: 1, name });
     Object.assign(trace.colorbar, { orientation: "h", y: -0.02, yanchor: "top", len: 1, thickness: 10,
       tickvals: [0, 0.5, 1], ticktext: ["0", "0.5", "1"] });
     draw(el.querySelector(`#vol-${ch}`), [trace], layout(`${name} channel`));
   });
+  const planes = [0, 1, 2].map((ch) => ({ h: S, w: S,
+    data: Float32Array.from({ length: S * S }, (_, i) => d.x[i * 3 + ch]) }));
+  deck(el.querySelector("#vol-deck"), planes, (v, ch) => rgbOf(SCALES[ch], v, 0, 1), `${S} × ${S} × 3`);
   el.querySelector("#vol-count").textContent =
     `${S} × ${S} × 3 = ${(S * S * 3).toLocaleString("en-US")} numbers`;
   for (const id of ["vol-picture", "vol-0", "vol-1", "vol-2"]) {
     const gd = el.querySelector(`#${id}`);
     if (gd.dataset.bound) continue;
     gd.dataset.bound = "1";
-    gd.on("plotly_click", (ev) => {
+    on(gd, "plotly_click", (ev) => {
       at = [Math.round(ev.points[0].y), Math.round(ev.points[0].x)];
       numbers(el);
     });

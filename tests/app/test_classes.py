@@ -4,6 +4,7 @@ every mistake is a 4xx problem+json. In-process client, SQLite class store."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 
 import pytest
@@ -140,6 +141,21 @@ def test_an_idle_class_expires_with_its_students(tmp_path):
                                  (code,)).fetchone() == (0,)
 
 
+def test_expired_classes_go_even_when_nobody_writes(tmp_path):
+    from app.live_store import SqliteClasses
+
+    store = SqliteClasses(tmp_path / "c.sqlite3", ttl=0.3, purge_every=0.1)
+    assert store.create("ABCDEF", {"x": 1}, "{}")
+    store.join("ABCDEF", "token-of-a-student", "Ada", 10)
+    time.sleep(0.8)  # expired, and no request since
+    db = sqlite3.connect(tmp_path / "c.sqlite3")
+    counts = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
+              for t in ("classes", "students", "answers", "events")]
+    assert counts == [0, 0, 0, 0]
+    for f in tmp_path.iterdir():  # the database and its write-ahead log
+        assert b"Ada" not in f.read_bytes(), f  # overwritten (secure_delete), log emptied
+
+
 def test_the_class_holds_at_most_max_followers(client):
     code, _ = start(client)
     for _ in range(5):
@@ -266,8 +282,10 @@ def test_joins_are_rate_limited_per_address(tmp_path):
     statuses = [client.post(f"/api/classes/{code}/students", json={}).status_code
                 for _ in range(4)]
     assert statuses == [201, 201, 201, 429]
-    body = problem(client.post(f"/api/classes/{code}/students", json={}), 429)
+    r = client.post(f"/api/classes/{code}/students", json={})
+    body = problem(r, 429)
     assert body["type"] == "/problems/too-many-requests"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
     other = {"REMOTE_ADDR": "10.1.2.3"}  # another address has its own budget
     assert client.post(f"/api/classes/{code}/students", json={},
                        environ_base=other).status_code == 201

@@ -222,3 +222,13 @@ def test_settings_from_the_environment():
     defaults = from_environment({})
     assert defaults["UPLOAD_TTL_SECONDS"] == 86400 and "RATELIMIT_STORAGE_URI" not in defaults
     assert defaults["UPLOAD_RATE"] == "10 per minute; 100 per hour"
+
+
+def test_each_app_counts_in_its_own_storage(tmp_path, pixels):
+    """flask-limiter keeps one storage per Limiter: a second app in the process (here one
+    pointing at a Redis that is gone) must not take over the first app's counts."""
+    first = limited_app(tmp_path / "a").test_client()
+    data = png(pixels)
+    assert [upload(first, data).status_code for _ in range(2)] == [201, 201]
+    limited_app(tmp_path / "b", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    assert [upload(first, data).status_code for _ in range(2)] == [201, 429]

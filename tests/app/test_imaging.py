@@ -320,3 +320,15 @@ def test_a_long_16bit_strip_is_cropped_before_it_is_converted():
     a[:, 2000:] = 65535
     up = decode_upload(corpus.save(Image.fromarray(a), "PNG"))
     assert up.image.size == (20, 20) and pixels(up)[0, 0].tolist() == [0, 0, 0]
+
+
+def test_large_palette_picture_with_a_transparent_colour_shrinks_then_composites():
+    img = Image.new("P", (1200, 800), 0)
+    img.putpalette([0, 0, 0, 255, 0, 0] + [0] * (254 * 3))
+    img.paste(1, (600, 0, 1200, 800))  # left half transparent black, right half red
+    data = corpus.save(img, "PNG", transparency=0)
+    opened = Image.open(io.BytesIO(data))
+    assert imaging.decoded_bytes(opened) == 1200 * 800 * 5  # 1 byte, +4 for its RGBA copy
+    up = decode_upload(data)
+    assert np.abs(pixels(up)[:, :200] - (255, 255, 255)).max() <= 1
+    assert np.abs(pixels(up)[:, 312:] - corpus.RED).max() <= 1

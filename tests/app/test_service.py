@@ -17,7 +17,7 @@ def test_openapi_document_lists_every_endpoint(client):
             "/api/presets", "/api/conv", "/api/conv/step", "/api/pool/step", "/api/conv/gif",
             "/api/conv/csv", "/api/models", "/api/models/{name}/predict",
             "/api/models/{name}/filters", "/api/models/{name}/history"} <= paths
-    body = doc["components"]["schemas"]["ConvBody"]
+    body = doc["components"]["schemas"]["ConvLayerBody"]  # /api/conv's body
     assert body["properties"]["size"]["minimum"] == 8
     assert body["properties"]["size"]["maximum"] == 512
 

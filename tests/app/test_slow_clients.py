@@ -27,7 +27,7 @@ def recipe(tmp_path_factory):
     require_executable("nginx", "/usr/sbin/nginx")
     tmp = tmp_path_factory.mktemp("recipe")
     g, n = free_port(), free_port()
-    with gunicorn(g, workers=2, data_dir=tmp / "data"), \
+    with gunicorn(g, workers=2, data_dir=tmp / "data", env={"CONVSCOPE_PROXY_HOPS": "1"}), \
             nginx(n, upstream=g, prefix=tmp / "nginx"):
         yield f"http://127.0.0.1:{n}", n
 

@@ -1,8 +1,10 @@
-"""Screenshots of every lesson step, normal and classroom, at 1280×720 and 1920×1080.
+"""Screenshots of every lesson step: normal and classroom mode at 1280×720 and 1920×1080,
+classroom mode at 1024×768 (a common projector), and a 390×844 phone (touch, the whole page).
 
     python -m tests.e2e.screenshots [--out docs/screenshots] [--steps 1,2,3]
 
 Starts the real app on a free port (image store in a temporary folder) and drives Chromium.
+The PNGs are re-saved optimised (Pillow) to keep the set small.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.conftest import CHROMIUM_ARGS, start_server
 
-SIZES = [(1280, 720), (1920, 1080)]
+# (width, height, modes, touch): what a class meets
+SHOTS = [(1024, 768, ("classroom",), False), (1280, 720, ("normal", "classroom"), False),
+         (1920, 1080, ("normal", "classroom"), False), (390, 844, ("normal",), True)]
 # A moment of each step worth showing: the window mid-picture, the pool mid-map.
 QUERY = "img=sample-car&size=32&pos=430&pp=40&fi=0"
 
@@ -27,9 +32,11 @@ def shoot(out: Path, steps: list[int]) -> list[Path]:
         live, server = start_server(Path(tmp))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            for w, h in SIZES:
-                page = browser.new_page(viewport={"width": w, "height": h})
-                for mode in ("normal", "classroom"):
+            for w, h, modes, touch in SHOTS:
+                context = browser.new_context(viewport={"width": w, "height": h},
+                                              has_touch=touch, is_mobile=touch)
+                page = context.new_page()
+                for mode in modes:
                     extra = "&mode=class&ctl=0" if mode == "classroom" else ""
                     for step in steps:
                         page.goto(f"{live.url}/?{QUERY}&step={step}{extra}")
@@ -39,10 +46,12 @@ def shoot(out: Path, steps: list[int]) -> list[Path]:
                             page.keyboard.press("s")
                             page.evaluate("() => window.scrollTo(0, 0)")
                         page.wait_for_timeout(700)  # Plotly's last layout pass, images decoding
-                        path = out / f"step{step:02d}-{mode}-{w}x{h}.png"
-                        page.screenshot(path=str(path))
+                        name = "phone" if touch else mode
+                        path = out / f"step{step:02d}-{name}-{w}x{h}.png"
+                        page.screenshot(path=str(path), full_page=touch)
+                        Image.open(path).save(path, optimize=True)
                         written.append(path)
-                page.close()
+                context.close()
             browser.close()
         server.shutdown()
     return written

@@ -19,9 +19,15 @@ BASE = "img=sample-car&size=32&f=sobel_x,red"
 
 
 def shown(v: float) -> str:
-    """How the page prints a number: 2 decimals, halves away from zero (JS toFixed)."""
+    """How the page prints a number: 2 decimals, halves away from zero (JS toFixed), a true
+    minus sign."""
     s = str(Decimal(v).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return "0.00" if s == "-0.00" else s
+    return "0.00" if s == "-0.00" else s.replace("-", "−")
+
+
+def cents(text: str) -> int:
+    """A printed number ("−0.03") in hundredths."""
+    return round(float(text.replace("−", "-")) * 100)
 
 
 def wait_url(page, fragment: str) -> None:
@@ -48,18 +54,29 @@ def png_bytes(color: tuple[int, int, int]) -> bytes:
 
 
 def assert_step_matches_api(page, live, body: dict, row: int, col: int) -> None:
-    """Every number of the step-through equals POST /api/conv/step at (row, col)."""
+    """Every number of the step-through is POST /api/conv/step's at (row, col), to the
+    hundredth, and the printed numbers add up: each channel's printed products to its printed
+    sum, the printed sums and bias to the printed value (the value correctly rounded)."""
     ref = live.post_json("/api/conv/step", {**body, "row": row, "col": col})
     k = len(ref["patch"])
+    value = page.text_content("#step-value")
+    assert value == shown(ref["value"])
+    sums = []
     for ch in range(3):
         patch = [shown(ref["patch"][i // k][i % k][ch]) for i in range(k * k)]
-        products = [shown(ref["products"][i // k][i % k][ch]) for i in range(k * k)]
         weights = [shown(ref["weights"][i // k][i % k][ch]) for i in range(k * k)]
         assert texts(page, f'[data-grid="patch-{ch}"] span') == patch
-        assert texts(page, f'[data-grid="products-{ch}"] span') == products
         assert texts(page, f'[data-grid="weights-{ch}"] span') == weights
-        assert page.text_content(f'[data-testid="sum-{ch}"]') == shown(ref["channel_sums"][ch])
-    assert page.text_content("#step-value") == shown(ref["value"])
+        products = [cents(t) for t in texts(page, f'[data-grid="products-{ch}"] span')]
+        for got, i in zip(products, range(k * k), strict=True):
+            assert abs(got - ref["products"][i // k][i % k][ch] * 100) < 1 + 1e-6
+        total = cents(page.text_content(f'[data-testid="sum-{ch}"]'))
+        assert abs(total - ref["channel_sums"][ch] * 100) < 1 + 1e-6
+        assert sum(products) == total
+        sums.append(total)
+    bias = round(ref["bias"] * 100)
+    assert sum(sums) + bias == cents(value)
+    assert "+ -" not in page.text_content(".math-total")
 
 
 def test_page_loads_with_no_console_errors_and_nothing_from_outside(page, live_server):
@@ -165,8 +182,11 @@ def test_stride_and_padding_update_the_formula_and_the_map(page, live_server):
     set_range(page, "#p-input", 2)
     geometry = live_server.post_json("/api/conv", conv_body(stride=2, padding=2))["geometry"]
     assert geometry["output"][:2] == [16, 16]
+    # 31/2 + 1 is not whole: said, not silently floored.
     page.wait_for_function("() => document.querySelector('#st-formula').textContent"
-                           f".endsWith({json.dumps(geometry['formula'])})")
+                           ".endsWith('(32 − 5 + 2·2)/2 + 1 = 16.5 → 16: the last column (and "
+                           "row) is not covered')")
+    assert geometry["formula"].endswith("= 16")
     wait_url(page, "s=2")
     wait_url(page, "p=2")
     assert page.get_attribute(".player .scrubber", "max") == str(16 * 16 - 1)
@@ -217,12 +237,15 @@ def test_trained_network_and_its_filters(page, live_server):
     page.wait_for_selector("#ep-tiles canvas")
     filters = live_server.get("/api/models/lenet/filters?layer=conv1")
     assert len(page.query_selector_all("#ep-tiles canvas")) == filters["shape"][0]
-    final = page.eval_on_selector("#ep-tiles canvas", "c => c.toDataURL()")
-    set_range(page, "#ep-range", 0)
+    # Step 6 opens at epoch 0 (random noise); the slider's end is the trained filters.
     page.wait_for_function("() => document.querySelector('#ep-out').textContent.startsWith('0')")
+    noise = page.eval_on_selector("#ep-tiles canvas", "c => c.toDataURL()")
+    last = int(page.get_attribute("#ep-range", "max"))
+    set_range(page, "#ep-range", last)
+    page.wait_for_function("() => !document.querySelector('#ep-out').textContent.startsWith('0')")
     page.wait_for_function(f"() => document.querySelector('#ep-tiles canvas').toDataURL() !== "
-                           f"{json.dumps(final)}")
-    wait_url(page, "ep=0")
+                           f"{json.dumps(noise)}")
+    wait_url(page, "ep=")
     assert page.errors == []
 
 
@@ -252,7 +275,7 @@ def test_classroom_mode_keyboard_and_clicker(page, live_server):
 
 
 def test_a_shared_url_lands_on_the_same_state(page, live_server, browser):
-    open_app(page, live_server, "img=sample-cat&size=16&f=sobel_y,red&fi=1&s=2&p=1&step=3")
+    open_app(page, live_server, "img=sample-cat&size=16&f=sobel_y,red&fi=1&s=2&p=1&step=3&pos=0")
     page.focus("main")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")

@@ -45,6 +45,7 @@ def room(browser, live_server):
     """A teacher at 1024×768 in classroom mode who started a class; three joined students."""
     teacher = new_page(browser, 1024, 768)
     open_app(teacher, live_server, "step=2&mode=class&ctl=0")
+    teacher.click("#live-button")
     teacher.click("#live-start")
     teacher.wait_for_selector("#live-join:not([hidden])")
     code = teacher.text_content("#live-code")
@@ -144,6 +145,8 @@ def test_three_answers_make_the_projectors_tally(room):
                             ".startsWith('The answer')")
         assert mark in s.text_content("#live-q-state")
         assert s.locator("#live-q-input").is_disabled()
+        s.click("#live-q-close")  # put away
+        assert s.locator("#live-question").is_hidden()
     t.click("#live-hide-tally")
 
 
@@ -174,10 +177,10 @@ def test_the_class_bar_folds_away_and_back(room):
     assert t.locator("#live-bar").is_visible()
     t.click("#live-bar-hide")
     assert t.locator("#live-bar").is_hidden()
-    assert t.get_attribute("#live-start", "aria-expanded") == "false"
-    t.click("#live-start")  # "Class <code>" in the top bar: the bar again, still the same class
+    assert t.get_attribute("#live-button", "aria-expanded") == "false"
+    t.click("#live-button")  # "Live ●" in the top bar: the bar again, still the same class
     assert t.locator("#live-bar").is_visible()
-    assert t.text_content("#live-start") == f"Class {room['code']}"
+    assert t.get_attribute("#live-button", "aria-label").startswith(f"Class {room['code']}")
 
 
 def test_lock_and_pause(room):
@@ -217,6 +220,54 @@ def test_a_reloaded_student_page_is_back_in_the_class(room):
                         ".endsWith('following')")
 
 
+def test_a_dropped_connection_reconnects_by_itself_and_misses_nothing(browser, tmp_path):
+    """Its own server, whose streams end every 2 s: while a student is offline, the stream
+    ends and reconnecting fails; back online, EventSource catches up with Last-Event-ID."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    app = create_app({"DATA_DIR": tmp_path, "STORE": "disk", "CLASS_STREAM_SECONDS": 2})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    t, s = new_page(browser, 1024, 768), new_page(browser, 390, 844)
+    try:
+        open_app(t, type("L", (), {"url": url})(), "step=2")
+        t.click("#live-button")
+        t.click("#live-start")
+        t.click("#live-join-hide")
+        s.goto(f"{url}/join/{t.text_content('#live-code')}")
+        s.click("#live-join-button")
+        s.wait_for_selector("body[data-ready]")
+        s.context.set_offline(True)  # the school Wi-Fi drops
+        s.wait_for_function("() => document.getElementById('live-status').textContent"
+                            ".includes('reconnecting')")
+        for _ in range(4):
+            t.keyboard.press("ArrowRight")  # events while the student is away
+        t.click("#next-step")
+        s.context.set_offline(False)
+        same_as(s, t, "step", "pos", timeout=20_000)
+        s.wait_for_function("() => document.getElementById('live-status').textContent"
+                            ".endsWith('following')", timeout=20_000)
+        assert s.errors == [] and t.errors == []
+    finally:
+        t.context.close()
+        s.context.close()
+        server.shutdown()
+
+
+def test_a_reloaded_teacher_page_goes_on_driving(room):
+    t, s = room["teacher"], room["students"][0]
+    t.reload()
+    t.wait_for_selector("body[data-ready]")
+    assert t.get_attribute("#live-button", "aria-label").startswith(f"Class {room['code']}")
+    t.click("#next-step")
+    same_as(s, t, "step")
+
+
 def test_a_phone_follows(room, browser):
     t = room["teacher"]
     phone = new_page(browser, 390, 844, is_mobile=True, has_touch=True, device_scale_factor=2)
@@ -225,8 +276,11 @@ def test_a_phone_follows(room, browser):
     phone.fill("#live-nick-input", "Ada")
     phone.tap("#live-join-button")
     phone.wait_for_selector("body[data-ready]")
-    t.click("#prev-step")  # step 3: the feature map
+    t.click('#step-list button[data-step="3"]')  # step 3: the feature map
+    t.wait_for_selector("body[data-view=stepper]")
+    t.evaluate("() => window.convscope.update({pos: 12 * 28 + 9})")  # the window on the car
     same_as(phone, t, "step", "img", "pos")
+    assert phone.locator("#live-question").is_hidden()  # the question was over before it came
     phone.wait_for_timeout(800)
     phone.screenshot(path=str(SHOTS / "live-student-phone-390x844.png"))
     assert phone.errors == []
@@ -236,6 +290,7 @@ def test_a_phone_follows(room, browser):
 def test_a_typed_code_joins_and_a_wrong_one_is_explained(room, browser):
     s = new_page(browser, 1280, 720)
     open_app(s, type("L", (), {"url": room["url"]})())
+    s.click("#live-button")
     s.click("#live-open-join")
     s.fill("#live-code-input", "ZZZZZZ")
     s.click("#live-join-button")
@@ -256,5 +311,5 @@ def test_ending_the_class_frees_the_students(room):
         assert s.locator("#live-sbar").is_hidden()
         assert s.errors == []
     assert t.locator("#live-bar").is_hidden()
-    assert t.text_content("#live-start") == "Live class"
+    assert t.text_content("#live-button") == "Live"
     assert t.errors == []

@@ -1,0 +1,74 @@
+"""Screenshots of step 10's "why this guess" panel for built-in samples, and step 7's patches.
+
+    python -m tests.e2e.explain_screenshots [--out docs/screenshots]
+
+Writes explain-<sample>.png (the verdict, the probabilities, Grad-CAM or saliency over the
+picture) and patches-<sample>-<layer>.png (a filter's top patches) at 1280×720, and steps 10
+and 7 at 1024×768.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e.conftest import CHROMIUM_ARGS, start_server
+
+SAMPLES = [("car", "gradcam", "conv2", 3), ("cat", "gradcam", "conv3", 5),
+           ("frog", "saliency", "conv4", 1), ("checkerboard", "gradcam", "conv3", 5),
+           ("horse", "gradcam", "conv1", 0)]
+
+
+def shoot(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        live, server = start_server(Path(tmp))
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            for name, mode, layer, f in SAMPLES:
+                base = f"{live.url}/?img=sample-{name}&step=10&model=convnet&ctl=0"
+                page.goto(f"{base}&nv=why&xm={mode}")
+                page.wait_for_selector(f"#why-plot[data-mode='{mode}']")
+                page.wait_for_timeout(600)
+                path = out / f"explain-{name}.png"
+                page.locator(".net-row").screenshot(path=str(path))
+                written.append(path)
+                page.goto(f"{base}&nv=filter&lay={layer}&pf={f}")
+                page.wait_for_selector(f"#why-patches[data-filter='{f}'] canvas")
+                page.wait_for_timeout(600)
+                path = out / f"patches-{name}-{layer}.png"
+                page.locator(".net-row").screenshot(path=str(path))
+                written.append(path)
+            page.close()
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            for query, file, ready in (
+                    ("step=10&nv=why", "explain-step10-1024x768.png", "#why-plot .heatmaplayer"),
+                    ("step=10&nv=why&mode=class", "explain-step10-classroom-1024x768.png",
+                     "#why-plot .heatmaplayer"),
+                    ("step=7", "patches-step07-1024x768.png", ".why-patches canvas")):
+                page.goto(f"{live.url}/?img=sample-cat&model=convnet&ctl=0&{query}")
+                page.wait_for_selector("body[data-ready]")
+                page.wait_for_selector(ready)
+                page.wait_for_timeout(600)
+                path = out / file
+                page.screenshot(path=str(path))
+                written.append(path)
+            browser.close()
+        server.shutdown()
+    return written
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    for path in shoot(ap.parse_args().out):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
