@@ -15,10 +15,11 @@ layer). Two layouts of the blocks, chosen by the channel and filter counts:
   layout, copied from the input in runs of kw·C floats;
 - few channels (a picture's 3) and few filters (below FLAT_MAX_FILTERS: with more, the GEMM
   is the cost and the wasted border positions below lose) at stride 1, forward only: the
-  padded input as flat channels-first planes (C, N·Hp·Wp). Tap (i, j) then reads one contiguous slice shifted by i·d·Wp + j·d, so a
-  block of colsᵀ is kh·kw slice copies; outputs are computed on the whole padded grid and
-  the Hp−Ho bottom rows and Wp−Wo right columns (garbage) cropped. Runs of kw·C = 15
-  floats were the cost of the channels-last copy at C = 3.
+  padded input as flat channels-first planes (C, N·Hp·Wp). Tap (i, j) then reads one
+  contiguous slice shifted by i·d·Wp + j·d, so a block of colsᵀ is kh·kw slice copies;
+  outputs are computed on the whole padded grid and the Hp−Ho bottom rows and Wp−Wo right
+  columns (garbage) cropped. Runs of kw·C = 15 floats were the cost of the channels-last
+  copy at C = 3.
 
 The backward recomputes each block's cols instead of keeping them (in cache that is cheaper
 than reading them back from memory): dW is one GEMM per channels-last block; dX at stride 1
