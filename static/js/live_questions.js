@@ -1,7 +1,8 @@
 // The questions a teacher can put to the class, made from the moment on the screen: the
 // geometry, the window's next position, the layer's filters, the network's guess.
 import { api } from "./api.js";
-import { catalog, current, stepAt } from "./data.js";
+import { stepAt } from "./arith.js";
+import { catalog, current } from "./data.js";
 import { state } from "./state.js";
 
 export const PROMPTS = [
