@@ -273,6 +273,7 @@ class Activation(BaseModel):
 class PredictResponse(BaseModel):
     classes: list[str]
     probabilities: list[float]
+    temperature: float = Field(description="probabilities = softmax(last activation / temperature)")
     activations: list[Activation]
 
 

@@ -63,7 +63,8 @@ def predict(path: ModelPath, body: PredictBody) -> dict:
         a = a[0]
         out.append({"layer": name, "kind": kind, "shape": list(a.shape),
                     "maps": maps(a, MAX_MAPS, body.dtype) if a.ndim == 3 else typed(a, body.dtype)})
-    return {"classes": model.classes, "probabilities": probs[0].tolist(), "activations": out}
+    return {"classes": model.classes, "probabilities": probs[0].tolist(),
+            "temperature": model.temperature, "activations": out}
 
 
 @bp.get("/models/<name>/filters", responses={200: FiltersResponse})

@@ -134,12 +134,14 @@ export async function render(el) {
  * numbers of the three likeliest classes. */
 function softmax(el, res) {
   const last = res.activations.at(-1);
-  const scores = Array.from(decode(last.maps).data);
+  const t = res.temperature || 1;
+  const scores = Array.from(decode(last.maps).data, (s) => s / t);
   const top = Math.max(...scores);
   const sum = scores.reduce((a, s) => a + Math.exp(s - top), 0);
   const order = scores.map((s, i) => i).sort((i, j) => scores[j] - scores[i]).slice(0, 3);
   const num = (v) => v.toFixed(2).replace("-", "−");
-  el.textContent = `Softmax: the ${last.layer} scores ` +
+  const scaled = t === 1 ? "" : ` divided by ${t.toFixed(2)} (one number fitted so that how sure it says it is matches how often it is right)`;
+  el.textContent = `Softmax: the ${last.layer} scores${scaled}, ` +
     order.map((i) => `${res.classes[i]} ${num(scores[i])}`).join(", ") + ", … become " +
     order.map((i) => `e^${num(scores[i] - top)} / ${sum.toFixed(3)} = ${(100 * Math.exp(scores[i] - top) / sum).toFixed(1)} %`).join("; ") +
     ` (each e^(score − ${num(top)}) over their sum, ${sum.toFixed(3)}: all positive, adding up to 100 %).`;

@@ -78,11 +78,13 @@ function vector(k) {
   const el = document.createElement("figure");
   el.className = "vector";
   const rows = {};
+  const names = { x: "the patch's", w: "the filter's", p: "the products'" };
   for (const [key, label] of [["x", "x"], ["w", "w"], ["p", "w·x"]]) {
     const row = document.createElement("div");
     row.className = "vector-row";
     row.dataset.vector = key;
     row.setAttribute("role", "img");
+    row.setAttribute("aria-label", `${names[key]} ${n} numbers in one row, coloured by value`);
     row.append(span("vector-label", label));
     const cells = [];
     for (let i = 0; i < n; i++) row.append((cells[i] = span("")));

@@ -302,7 +302,9 @@ def test_softmax_turns_the_scores_into_the_probabilities(page, live_server):
 
     from app.arrays import from_typed
     pred = live_server.post_json("/api/models/lenet/predict", {"image_id": "sample-car"})
-    scores = from_typed(pred["activations"][-1]["maps"]).astype(float).tolist()
+    t = pred["temperature"]  # calibrated: softmax(logits / t)
+    assert t != 1.0
+    scores = [s / t for s in from_typed(pred["activations"][-1]["maps"]).astype(float).tolist()]
     top = max(scores)
     total = sum(math.exp(s - top) for s in scores)
     order = sorted(range(10), key=lambda i: -scores[i])[:3]

@@ -91,6 +91,7 @@ def test_students_follow_a_step_change_a_window_move_and_an_upload(room):
     assert st(t)["step"] == 3
     for s in students:
         same_as(s, t, "step")
+    t.keyboard.press("Home")  # step 3 opens playing: stop at the first position
     for _ in range(5):
         t.keyboard.press("ArrowRight")  # the window moves along
     assert st(t)["pos"] == 5
@@ -166,6 +167,7 @@ def test_a_student_explores_and_snaps_back(room):
     s.keyboard.press("b")  # one key back to the teacher
     same_as(s, t, "pos")
     assert s.locator("#live-back").is_hidden()
+    assert s.locator("#blank").is_hidden()  # not the projector's black screen
     s.keyboard.press("ArrowDown")  # and again, with the button this time
     s.wait_for_selector("#live-back:not([hidden])")
     s.click("#live-back")
@@ -248,6 +250,8 @@ def test_a_dropped_connection_reconnects_by_itself_and_misses_nothing(browser, t
         for _ in range(4):
             t.keyboard.press("ArrowRight")  # events while the student is away
         t.click("#next-step")
+        t.wait_for_selector("body[data-view=stepper]")
+        t.keyboard.press("Home")  # step 3 opens playing: stop it, so there is one state to reach
         s.context.set_offline(False)
         same_as(s, t, "step", "pos", timeout=20_000)
         s.wait_for_function("() => document.getElementById('live-status').textContent"
@@ -278,6 +282,7 @@ def test_a_phone_follows(room, browser):
     phone.wait_for_selector("body[data-ready]")
     t.click('#step-list button[data-step="3"]')  # step 3: the feature map
     t.wait_for_selector("body[data-view=stepper]")
+    t.keyboard.press("Home")  # step 3 opens playing: stop it
     t.evaluate("() => window.convscope.update({pos: 12 * 28 + 9})")  # the window on the car
     same_as(phone, t, "step", "img", "pos")
     assert phone.locator("#live-question").is_hidden()  # the question was over before it came
