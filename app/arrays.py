@@ -33,7 +33,7 @@ def typed(a: np.ndarray, dtype: str = "f4") -> dict:
 def maps(stack: np.ndarray, limit: int | None = None, dtype: str = "f4") -> list[dict]:
     """A stack (H, W, C) as a list of C typed 2-D maps, one per channel (each a heatmap's z)."""
     C = stack.shape[-1] if limit is None else min(limit, stack.shape[-1])
-    planes = np.moveaxis(stack[..., :C], -1, 0).astype(DTYPES[dtype])  # one transposing copy
+    planes = np.moveaxis(stack[..., :C], -1, 0).astype(DTYPES[dtype], order="C")  # one copy
     return [typed(plane, dtype) for plane in planes]
 
 

@@ -50,8 +50,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
 def budget_from_environment(env: dict[str, str]) -> dict:
     """The per-request budget (docs/serving.md, "Limits"): what one request may cost."""
     return {
-        # /api/conv's numbers (maps + relu + pooled): 4 M float32 ≈ 22 MB of JSON
-        "MAX_CONV_VALUES": int(env.get("CONVSCOPE_MAX_CONV_VALUES", "4000000")),
+        # /api/conv's numbers (the stacks asked for): 6 M float32 ≈ 32 MB of JSON; every
+        # layer the page can ask for fits (16 filters at 512, padding 16: maps 4.7 M, + pooled
+        # 5.9 M), the issue's 73 MB one (11.9 M) does not
+        "MAX_CONV_VALUES": int(env.get("CONVSCOPE_MAX_CONV_VALUES", "6000000")),
         # a GIF's frames × frame pixels: the page's 120 frames at size 512 are 64
         "GIF_MAX_MEGAPIXELS": int(env.get("CONVSCOPE_GIF_MAX_MEGAPIXELS", "100")),
         # an upload's decoded pixels in memory (bytes per pixel × pixels, before converting)

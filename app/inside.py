@@ -66,6 +66,11 @@ class ExplainResponse(BaseModel):
 
 
 @lru_cache(maxsize=8)
+def _fingerprint(model: Model) -> str:
+    return top_patches.fingerprint(model)  # a worker's models never change: hash them once
+
+
+@lru_cache(maxsize=8)
 def _patches(directory: str, name: str) -> tuple[dict, dict] | None:
     path = Path(directory) / f"{name}.patches.npz"
     return top_patches.load(path) if path.exists() else None
@@ -74,7 +79,7 @@ def _patches(directory: str, name: str) -> tuple[dict, dict] | None:
 def patches_of(model: Model, directory: str, layer: str, index: int) -> dict:
     """One filter's top patches as PatchesResponse's fields; ApiError 404 if there are none."""
     found = _patches(directory, model.name)
-    if found is None or found[0]["fingerprint"] != top_patches.fingerprint(model):
+    if found is None or found[0]["fingerprint"] != _fingerprint(model):
         raise ApiError(404, "No top patches",
                        f"Top patches were not computed for this version of {model.name}; "
                        f"run python -m cnn_core.top_patches --model {model.name}.", field="name")

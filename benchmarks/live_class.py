@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,10 @@ def percentiles(ms: np.ndarray) -> str:
 
 def api_summary(records) -> tuple[float, str]:
     ms = np.array([r[1] for r in records])
-    errors = sum(1 for r in records if not 200 <= r[2] < 300)
+    failed = [r[2] for r in records if not 200 <= r[2] < 300]
+    errors = f"{len(failed)}" + (" (" + ", ".join(
+        f"{n}× {status or 'no answer'}" for status, n in
+        sorted(Counter(failed).items())) + ")" if failed else "")
     per = ", ".join(f"{op} {np.percentile([r[1] for r in records if r[0] == op], 95):.0f}"
                     for op in MIX if any(r[0] == op for r in records))
     p95 = float(np.percentile(ms, 95))

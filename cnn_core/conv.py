@@ -9,20 +9,23 @@ Shapes (channels-last, float32):
 Every conv is im2col + BLAS matmul, done in blocks of about CHUNK_FLOATS cols floats: a
 block is written and multiplied while it is still in the cache, never streamed through
 memory as one huge matrix (a batch of 128 32×32 pictures has 50 MB of cols for a 5×5×3
-layer). Two layouts of the blocks, chosen by the channel count:
+layer). Two layouts of the blocks, chosen by the channel and filter counts:
 
 - many channels: channels-last cols, a row per output position, (kh, kw, C) as w's memory
   layout, copied from the input in runs of kw·C floats;
-- few channels (a picture's 3) at stride 1: the padded input as flat channels-first planes
-  (C, N·Hp·Wp). Tap (i, j) then reads one contiguous slice shifted by i·d·Wp + j·d, so a
-  block of colsᵀ is kh·kw slice copies; outputs are computed on the whole padded grid and
-  the Hp−Ho bottom rows and Wp−Wo right columns (garbage) cropped. Runs of kw·C = 15
-  floats were the cost of the channels-last copy at C = 3.
+- few channels (a picture's 3) and few filters (below FLAT_MAX_FILTERS: with more, the GEMM
+  is the cost and the wasted border positions below lose) at stride 1, forward only: the
+  padded input as flat channels-first planes (C, N·Hp·Wp). Tap (i, j) then reads one
+  contiguous slice shifted by i·d·Wp + j·d, so a block of colsᵀ is kh·kw slice copies;
+  outputs are computed on the whole padded grid and the Hp−Ho bottom rows and Wp−Wo right
+  columns (garbage) cropped. Runs of kw·C = 15 floats were the cost of the channels-last
+  copy at C = 3.
 
 The backward recomputes each block's cols instead of keeping them (in cache that is cheaper
-than reading them back from memory): dW is one GEMM per block; dX at stride 1 is itself a
-convolution, of the padded dout with the flipped filters (so no scatter-add at all); at
-other strides it is col2im, a strided add per kernel tap (never per pixel).
+than reading them back from memory): dW is one GEMM per channels-last block; dX at stride 1
+(from FLIP_MIN_CHANNELS input channels) is itself a convolution, of the padded dout with the
+flipped filters (so no scatter-add at all); otherwise col2im, a strided add per kernel tap
+(never per pixel).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from cnn_core.geometry import output_size
 
 CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
 MIN_ROWS = 1024  # but at least this many rows: each GEMM call packs the whole weight matrix
-FLAT_MAX_CHANNELS = 4  # at most this many input channels: the flat-planes layout
+FLAT_MAX_CHANNELS = 4  # at most this many input channels: the flat-planes layout,
+FLAT_MAX_FILTERS = 16  # and fewer filters than this
 FLIP_MIN_CHANNELS = 16  # dX as a conv of dout from this many input channels, else col2im
 
 
@@ -67,8 +71,10 @@ def _out_hw(x_shape, w_shape, stride, padding, dilation) -> tuple[int, int]:
 
 
 def _flat(x: np.ndarray, w_shape, stride: int) -> bool:
-    """Whether this conv uses the flat channels-first planes layout."""
-    return stride == 1 and x.shape[3] <= FLAT_MAX_CHANNELS
+    """Whether this forward uses the flat channels-first planes layout: few channels, where
+    the copy is the cost, and few filters; with more the GEMM is, and the planes' wasted
+    border positions cost more than they save (measured on 128×32×32×3 → 32 and → 16)."""
+    return stride == 1 and x.shape[3] <= FLAT_MAX_CHANNELS and w_shape[0] < FLAT_MAX_FILTERS
 
 
 class _Planes:
@@ -150,18 +156,13 @@ def _weight_grad(x, dout, w_shape, stride, padding, dilation):
     N, Ho, Wo, _ = dout.shape
     dw_t = np.zeros((K, F), dout.dtype)  # accumulated as (K, F): cols_t @ dout
     part = np.empty((K, F), dout.dtype)
-    if _flat(x, w_shape, stride):
-        planes = _Planes(x.astype(dout.dtype, copy=False), kh, kw, padding, dilation)
-        full = np.zeros((N, planes.Hp, planes.Wp, F), dout.dtype)
-        full[:, :Ho, :Wo] = dout  # garbage positions get zero gradient
-        full = full.reshape(-1, F)
-        for a, z, cols_t in planes.blocks(K):
-            dw_t += np.matmul(cols_t, full[a:z], out=part)
-    else:
-        for images, rows, cols in _row_blocks(x.astype(dout.dtype, copy=False), kh, kw, Ho,
-                                              Wo, stride, padding, dilation):
-            d2 = dout[images, rows].reshape(-1, F)
-            dw_t += np.matmul(cols.reshape(-1, K).T, d2, out=part)
+    # channels-last blocks even for few channels: the flat planes' zero-padded dout and
+    # wasted positions made it slower (2.0 against 1.8 ms for lenet's conv1, 18 against 12
+    # for convnet's)
+    for images, rows, cols in _row_blocks(x.astype(dout.dtype, copy=False), kh, kw, Ho, Wo,
+                                          stride, padding, dilation):
+        d2 = dout[images, rows].reshape(-1, F)
+        dw_t += np.matmul(cols.reshape(-1, K).T, d2, out=part)
     return dw_t.T.reshape(w_shape)
 
 

@@ -22,7 +22,7 @@ def conv(body: ConvLayerBody) -> dict:
     """Every filter's feature map, after ReLU, and after pooling (the stacks `outputs` asks
     for: all three by default).
 
-    At most CONVSCOPE_MAX_CONV_VALUES numbers in all (default 4,000,000: filters × the cells
+    At most CONVSCOPE_MAX_CONV_VALUES numbers in all (default 6,000,000: filters × the cells
     of the stacks asked for); past it, 422 /problems/over-budget. A layer over a quarter of
     that waits for a heavy-job slot (503 with Retry-After when the server is busy)."""
     layer = convolve.prepare(body)

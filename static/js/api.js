@@ -88,6 +88,8 @@ export async function deleteUpload(imageId) {
   tokens.delete(imageId);
 }
 
+const reuploads = new Map(); // image_id → its upload under way
+
 /** POST that re-uploads a kept picture once when the server answers unknown-image. */
 export async function withImage(path, body, opts = {}) {
   try {
@@ -95,7 +97,11 @@ export async function withImage(path, body, opts = {}) {
   } catch (e) {
     const blob = blobs.get(body.image_id);
     if (e.type !== "/problems/unknown-image" || !blob) throw e;
-    await upload(blob);
+    // Requests that fail together (the map and the prediction) send the picture once.
+    if (!reuploads.has(body.image_id)) {
+      reuploads.set(body.image_id, upload(blob).finally(() => reuploads.delete(body.image_id)));
+    }
+    await reuploads.get(body.image_id);
     return api(path, body, opts);
   }
 }

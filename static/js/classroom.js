@@ -83,6 +83,8 @@ function toggleBlank() {
 
 function onKey(e) {
   if (e.ctrlKey || e.metaKey || e.altKey || ownedByControl(e.target, e.key)) return;
+  // A student following a live class: B is theirs (back to the teacher, live_student.js).
+  if ((e.key === "b" || e.key === "B") && document.body.classList.contains("live-following")) return;
   // Enter keeps its meaning on a focused control, and Space presses a button the keyboard
   // focused (a click leaves no focus behind: see below); every other key is the lesson's.
   if (e.target.closest?.("button, input, a") && (e.key === "Enter" ||

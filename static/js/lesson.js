@@ -155,11 +155,11 @@ function clearestPool(d, f) {
 }
 
 /** What step `step` opens on for conv data d (the followed filter f): state changes, and
- * whether it plays. Step 2: the window where the filter responds most strongly; step 3: half
+ * whether it plays (`ready`: it needs no data). Step 2: the window where the filter responds most strongly; step 3: half
  * the map drawn, the window moving; step 6: epoch 0 (random noise), ready to play; step 9: a
  * window with a clear max. */
 export function openingOf(step, d, f) {
-  if (step === 6) return { changes: { ep: 0 } };
+  if (step === 6) return { changes: { ep: 0 }, ready: true }; // needs no data: applied at once
   if (!d?.maps?.[f]) return { changes: {} };
   const m = d.maps[f];
   if (step === 2) return { changes: { pos: argmax(m.data, true) } };

@@ -4,7 +4,7 @@
 // Student: /join/<code> (or a typed code) → POST …/students → a token; then an EventSource
 // on …/events; each event is the class's whole snapshot, applied to the state at once.
 // The views (live_teacher.js, live_student.js) only draw what this module tells them.
-import { state, subscribe, update } from "./state.js";
+import { applySnapshot, snapshot, state, subscribe, update } from "./state.js";
 
 const SHARED_SKIP = new Set(["mode", "ctl"]); // the device's own: classroom mode, drawer
 const TEACH_KEY = "convscope.teach";
@@ -51,10 +51,10 @@ async function call(method, path, body, headers = {}) {
   return data;
 }
 
-/** The view state to share: everything but the device's own keys. */
+/** The view state to share: the state module's snapshot, less the device's own keys. */
 export function sharedState() {
-  const out = {};
-  for (const [k, v] of Object.entries(state)) if (!SHARED_SKIP.has(k)) out[k] = v;
+  const out = snapshot();
+  for (const k of SHARED_SKIP) delete out[k];
   return out;
 }
 
@@ -157,7 +157,9 @@ export async function joinClass(code, nickname = "") {
 function applyTeacher() {
   if (!teacherState) return;
   applying = true;
-  try { update(teacherState); } finally { applying = false; }
+  // the whole state at once (one redraw); this device keeps its own classroom mode and drawer
+  const own = Object.fromEntries([...SHARED_SKIP].map((k) => [k, state[k]]));
+  try { applySnapshot({ ...teacherState, ...own }); } finally { applying = false; }
 }
 
 /** Drop the student's own exploring: the teacher's view again. */
@@ -230,11 +232,25 @@ export function joinCodeInPath(path = location.pathname) {
 }
 
 /** Resume a class after a reload (this tab's sessionStorage), and share or follow changes. */
+let lastInput = -1e9;
+const INPUT_MS = 1500; // a student's change counts as exploring if their own input just came
+
 export function init() {
+  // A step's opening moment and its animation change the state too, with no one touching
+  // anything: for a student only a change shortly after their own key, click or touch is
+  // exploring.
+  for (const type of ["keydown", "pointerdown", "wheel", "input"]) {
+    document.addEventListener(type, () => { lastInput = performance.now(); },
+      { capture: true, passive: true });
+  }
   subscribe((changed) => {
     if (applying || !live.role) return;
     const own = [...changed].filter((k) => !SHARED_SKIP.has(k));
     if (!own.length) return;
+    if (live.role === "student" && performance.now() - lastInput > INPUT_MS) {
+      if (!live.exploring) applyTeacher(); // not theirs: keep to the teacher's view
+      return;
+    }
     if (live.role === "teacher") queueSend();
     else if (live.snapshot?.locked) applyTeacher(); // locked: straight back
     else if (!live.exploring) { live.exploring = true; emit(); }

@@ -1,5 +1,5 @@
 // The student's side of a live class: the join card (/join/<code>, or a typed code), the
-// "following" bar with "Back to teacher" (key B), the pause screen and the question card.
+// "following" bar with "Back to teacher" (key T), the pause screen and the question card.
 import * as live from "./live.js";
 
 let els = null;
@@ -85,13 +85,16 @@ function build() {
   const ended = h("div", { id: "live-ended", className: "live-sbar", hidden: true },
     h("span", { textContent: "The class has ended. You can go on exploring here." }));
   document.body.append(card, sbar, pause, question, ended);
+  // Capture, before the page's keys: a student's B is "back to the teacher", never the
+  // projector's black screen (a clicker's B, classroom.js).
   document.addEventListener("keydown", (e) => {
     if (live.live.role !== "student" || e.target.closest?.("input, select, textarea")) return;
-    if ((e.key === "b" || e.key === "B") && live.live.exploring) {
+    if (["b", "B", "t", "T"].includes(e.key)) { // B (or T): back to the teacher
       e.preventDefault();
-      live.backToTeacher();
+      e.stopImmediatePropagation();
+      if (live.live.exploring) live.backToTeacher();
     }
-  });
+  }, true);
   els = { open, card, code, nick, err, sbar, status, back, pause, question, qPrompt, qInput,
     qChoices, qForm, qState, ended };
 }

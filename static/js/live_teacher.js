@@ -28,7 +28,8 @@ function build_() {
   }, "A live class: the students' screens follow the teacher's");
   const start = button("live-start", "Start a live class", () => { menu.hidden = true; return startOrShow(); },
     "Your students' screens follow yours; they join with a code");
-  const menu = h("div", { id: "live-menu", className: "live-menu", hidden: true, role: "menu" }, start);
+  const menu = h("div", { id: "live-menu", className: "live-menu", hidden: true, role: "group",
+    ariaLabel: "Live class" }, start);
   document.querySelector(".topbar .tools").prepend(live_);
   document.body.append(menu);
   document.addEventListener("click", (e) => {

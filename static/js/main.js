@@ -152,14 +152,17 @@ function syncNav() {
 export function goStep(i) {
   if (i < 1 || i > STEPS.length) return;
   VIEWS[viewName()].stop?.();
-  opening = i;
-  update({ step: i, ...openingOf(i, null, 0).changes });
+  const first = openingOf(i, null, 0);
+  opening = first.ready ? 0 : i;
+  update({ step: i, ...first.changes });
 }
 
 /** Keys of the current view first (stepping, playing), then the page's (classroom.js). */
 function viewKey(e) {
   const v = VIEWS[viewName()];
-  return v.key ? v.key(e) : false;
+  const handled = v.key ? v.key(e) : false;
+  if (handled) opening = 0; // the teacher moved first: the step's opening is not wanted
+  return handled;
 }
 
 subscribe((changed) => {
@@ -186,6 +189,8 @@ async function start() {
   // A link that names the moment (pos, pp, ep) lands on it; one that doesn't gets the opening.
   const named = { 2: "pos", 3: "pos", 6: "ep", 9: "pp" }[state.step];
   if (named && !new URLSearchParams(location.search).has(named)) opening = state.step;
+  const first = opening ? openingOf(opening, null, 0) : null;
+  if (first?.ready) [opening] = [0, Object.assign(state, first.changes)];
   classroom.init({ goStep, viewKey, refresh: refreshSoon });
   buildNav();
   swipe.init(() => goStep(state.step + 1), () => goStep(state.step - 1));
@@ -193,7 +198,7 @@ async function start() {
   geometry.init();
   exportsUi.init(showError);
   liveTeacher.init(showError);
-  liveStudent.init(showError);
+  liveStudent.init();
   const joinCode = live.init(); // resumes a class after a reload
   if (joinCode) liveStudent.showJoin(joinCode);
   document.getElementById("toast").addEventListener("click", (e) => { e.currentTarget.hidden = true; });

@@ -6,7 +6,7 @@ import { makePlayer, playerKey } from "./player.js";
 import { makeOverlay } from "./overlay.js";
 import { draw, heatmap, layoutKey, mapLayout, theme } from "./plots.js";
 import { state, update } from "./state.js";
-import { describe, followed, jumpStrongest as jump, showPosition } from "./stepthrough.js";
+import { describe, followed, guessToggle, jumpStrongest as jump, makeGuess, showPosition } from "./stepthrough.js";
 
 let ui = null, d = null, drawn = "";
 const fi = () => followed(d);
@@ -19,8 +19,9 @@ function build(el) {
         <p class="math-total">max = <span class="value" id="pool-value"></span></p></div>
       <div class="plot" id="pool-out" role="figure" aria-label="The pooled map filling in"></div>
     </div><p class="sr-only" aria-live="polite" id="pool-live"></p>`;
+  const guessBox = guessToggle();
   const player = makePlayer({
-    name: "Pooling", count: () => (d ? d.pooled[fi()].h * d.pooled[fi()].w : 1),
+    name: "Pooling", extra: [guessBox.el], count: () => (d ? d.pooled[fi()].h * d.pooled[fi()].w : 1),
     get: () => state.pp, set: (p) => update({ pp: p }), speed: () => state.speed,
     setSpeed: (n) => update({ speed: n }), onStop: announce,
     describe: (p) => (d ? describe(p, d.pooled[fi()].h, d.pooled[fi()].w) : ""),
@@ -28,7 +29,8 @@ function build(el) {
   el.prepend(player.el);
   ui = { player, input: el.querySelector("#pool-in"), output: el.querySelector("#pool-out"),
     grid: el.querySelector("#pool-grid"), value: el.querySelector("#pool-value"),
-    live: el.querySelector("#pool-live") };
+    live: el.querySelector("#pool-live"), guessBox };
+  ui.guess = makeGuess(ui.value, "Your prediction of the window's max");
 }
 
 function windowRects(st) {
@@ -66,11 +68,13 @@ function fill(st) {
     ui.grid.append(c);
   });
   ui.value.textContent = fmt(st.value);
+  ui.guess.ask(fmt(st.value), Boolean(state.guess) && !ui.player.playing());
 }
 
 export function render(el, data) {
   if (!ui || !el.contains(ui.player.el)) build(el);
   d = data;
+  ui.guessBox.sync();
   const key = `${JSON.stringify(d.body)}|${fi()}|${layoutKey()}`;
   if (key !== drawn) {
     drawn = key;

@@ -8,15 +8,15 @@
 const DEFAULTS = {
   img: "sample-car", size: 32, k: 5, f: ["sobel_x", "sobel_y", "red", "green", "blue", "laplacian"],
   fi: 0, s: 1, p: 0, d: 1, pos: 0, pp: 0, step: 1, mode: "", ctl: 1, speed: 8,
-  model: "lenet", ep: -1, lay: "", whole: 0, range: "map",
+  model: "lenet", ep: -1, lay: "", whole: 0, range: "map", guess: 0,
   // step 10: its right-hand panel (maps | why | filter), the explanation shown, its class
   // (-1: the guess), the filter whose top patches are shown
   nv: "maps", xm: "gradcam", xc: -1, pf: 0,
 };
 const INTS = ["size", "k", "fi", "s", "p", "d", "pos", "pp", "step", "ctl", "speed", "ep", "whole",
-  "xc", "pf"];
+  "xc", "pf", "guess"];
 const LIMITS = { size: [8, 512], k: [1, 15], s: [1, 16], p: [0, 16], d: [1, 8], step: [1, 10],
-  fi: [0, 15], pos: [0, 1 << 20], pp: [0, 1 << 20], ctl: [0, 1], whole: [0, 1], speed: [1, 4000],
+  fi: [0, 15], pos: [0, 1 << 20], pp: [0, 1 << 20], ctl: [0, 1], whole: [0, 1], guess: [0, 1], speed: [1, 4000],
   ep: [-1, 1000], xc: [-1, 999], pf: [0, 4095] };
 
 export const state = structuredClone(DEFAULTS);

@@ -10,7 +10,7 @@ import { makeOverlay } from "./overlay.js";
 import { draw, heatmap, layoutKey, mapLayout, on, picture, pictureUrl, theme } from "./plots.js";
 import { state, update } from "./state.js";
 import { buildMath, setStep, setWeights } from "./stepgrids.js";
-import { describe, followed, jumpStrongest as jump, showPosition } from "./stepthrough.js";
+import { describe, followed, guessToggle, jumpStrongest as jump, makeGuess, showPosition } from "./stepthrough.js";
 
 let ui = null; // DOM, built once
 let d = null; // the conv data drawn
@@ -47,6 +47,7 @@ function build(el) {
   box.id = "st-whole";
   box.addEventListener("change", () => update({ whole: box.checked ? 1 : 0 }));
   whole.append(box, " Whole numbers (pixels 0–255)");
+  const guessBox = guessToggle();
   const player = makePlayer({
     name: "Step-through",
     count: () => (d ? d.maps[fi()].h * d.maps[fi()].w : 1),
@@ -56,13 +57,13 @@ function build(el) {
     setSpeed: (n) => update({ speed: n }),
     describe: (p) => (d ? describe(p, d.maps[fi()].h, d.maps[fi()].w) : ""),
     onStop: announce,
-    extra: [pick, strongest, whole],
+    extra: [pick, strongest, whole, guessBox.el],
   });
   el.querySelector(".stepper").before(player.el);
   ui = { el, player, select, input: el.querySelector("#st-input"),
     output: el.querySelector("#st-output"), math: el.querySelector("#st-math"),
     formula: el.querySelector("#st-formula"), live: el.querySelector("#st-live"), g: null,
-    whole: box };
+    whole: box, guessBox };
 }
 
 const fi = () => followed(d);
@@ -155,7 +156,11 @@ export function show() {
   const f = fi(), m = d.maps[f];
   const st = stepAt(d, f, clampPos());
   showPosition(ui, { windowRects: windowRects(st), row: st.row, col: st.col, h: m.h, w: m.w,
-    announce, fill: () => { ui.shown = setStep(ui.g, st, ui.range, Boolean(state.whole)); } });
+    announce, fill: () => {
+      ui.shown = setStep(ui.g, st, ui.range, Boolean(state.whole));
+      if (!ui.guess || !ui.g.value.isConnected) ui.guess = makeGuess(ui.g.value, "Your prediction of the value here");
+      ui.guess.ask(ui.shown.value, Boolean(state.guess) && !ui.player.playing());
+    } });
 }
 
 /** Draw the step-through for conv data `data` (re-draws figures only when something changed). */
@@ -164,6 +169,7 @@ export function render(el, data) {
   d = data;
   ui.select.replaceChildren(...d.filters.map((f, i) => new Option(`${i + 1}. ${f.label}`, i)));
   ui.select.value = String(fi());
+  ui.guessBox.sync();
   const canWhole = wholeUnit(d.filters[fi()].w) > 0;
   ui.whole.disabled = !canWhole;
   ui.whole.checked = canWhole && Boolean(state.whole);

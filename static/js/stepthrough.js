@@ -35,3 +35,55 @@ export function showPosition(ui, { windowRects, row, col, h, w, fill, announce }
   ui.player.sync();
   if (!ui.player.playing()) announce();
 }
+
+/** "Predict before you reveal" (state.guess): the result of the position (valueEl's text) is
+ * hidden behind a box where the student types what it will be; Enter reveals it, saying
+ * whether the guess was right (to the printed 2 decimals). */
+export function makeGuess(valueEl, label) {
+  const form = document.createElement("form");
+  form.className = "guess";
+  form.hidden = true;
+  const input = document.createElement("input");
+  input.inputMode = "decimal";
+  input.autocomplete = "off";
+  input.size = 6;
+  input.id = `${valueEl.id}-guess`;
+  input.setAttribute("aria-label", label);
+  const said = document.createElement("span");
+  said.className = "guess-said";
+  said.setAttribute("aria-live", "polite");
+  form.append(input, said);
+  valueEl.after(form);
+  let answer = "";
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const typed = Number(input.value.replace("−", "-").replace(",", "."));
+    const right = Number.isFinite(typed) && Math.abs(typed - Number(answer.replace("−", "-"))) < 0.0051;
+    said.textContent = right ? "✓ right" : `✗ it is ${answer}`;
+    valueEl.textContent = answer;
+    input.blur();
+  });
+  return {
+    /** Hide `text` (the shown result) until the student guesses; off: just show it. */
+    ask(text, on) {
+      answer = text;
+      form.hidden = !on;
+      if (!on) return;
+      valueEl.textContent = "?";
+      input.value = "";
+      said.textContent = "";
+    },
+  };
+}
+
+/** The "Predict first" box of a player. */
+export function guessToggle() {
+  const label = document.createElement("label");
+  label.className = "field inline guess-toggle";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.addEventListener("change", () => update({ guess: box.checked ? 1 : 0 }));
+  label.append(box, " Predict first");
+  label.title = "Hide each result until the class has said (typed) what it will be";
+  return { el: label, sync: () => { box.checked = Boolean(state.guess); } };
+}

@@ -34,7 +34,7 @@ def test_the_issues_73_mb_layer_is_a_422_that_states_the_limit(client):
     assert problem["type"] == "/problems/over-budget" and problem["field"] == "filters"
     # 16 filters × (2 × 498² + 498²) values
     assert f"{16 * 3 * 498 ** 2:,} numbers" in problem["detail"]
-    assert "at most 4,000,000" in problem["detail"]
+    assert "at most 6,000,000" in problem["detail"]
     assert "CONVSCOPE_MAX_CONV_VALUES" in problem["detail"]
 
 
@@ -45,6 +45,21 @@ def test_the_conv_limit_is_configurable_and_counts_every_stage(app, client):
     assert client.post("/api/conv", json=body).status_code == 200
     app.config["MAX_CONV_VALUES"] = values - 1
     assert client.post("/api/conv", json=body).status_code == 422
+    app.config["MAX_CONV_VALUES"] = 28 * 28  # only the stacks asked for count
+    assert client.post("/api/conv", json={**body, "outputs": ["maps"]}).status_code == 200
+    assert client.post("/api/conv", json={**body, "outputs": ["relu"]}).status_code == 200
+    assert client.post("/api/conv", json={**body, "outputs": ["maps", "relu"]}).status_code == 422
+
+
+def test_the_largest_layer_the_page_can_ask_for_fits(client):
+    # 16 filters (the page's most), size 512, a 1×1 kernel, padding 16: 544×544 maps; the page
+    # asks for the maps alone (max pooling) or maps and pooled (average pooling)
+    body = {"image_id": "sample-car", "size": 512, "padding": 16, "outputs": ["maps", "pooled"],
+            "pool": {"op": "avg"}, "filters": [{"preset": "random", "size": 1, "seed": i}
+                                               for i in range(16)]}
+    response = client.post("/api/conv", json=body)
+    assert response.status_code == 200
+    assert len(response.get_json()["maps"]) == 16
 
 
 def test_the_page_largest_default_layer_fits(client):

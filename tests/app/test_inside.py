@@ -118,4 +118,6 @@ def test_predict_is_calibrated(client, image_id, pixels):
     p = np.exp(logits - logits.max())
     out = client.post("/api/models/convnet/predict", json={"image_id": image_id}).get_json()
     np.testing.assert_allclose(out["probabilities"], p / p.sum(), atol=1e-6)
-    assert set(out) == {"classes", "probabilities", "activations"}  # no bigger than before
+    assert out["temperature"] == pytest.approx(t)
+    # no more arrays than before: the explanation has its own endpoint
+    assert set(out) == {"classes", "probabilities", "activations", "temperature"}

@@ -336,6 +336,7 @@ BLOCK_CASES = [  # (N, H, W, C, F, k, stride, padding, dilation): odd sizes, eve
     (3, 11, 9, 2, 4, 3, 1, 0, 1),  # few channels: flat planes
     (3, 11, 9, 3, 4, 3, 1, 2, 2),
     (2, 10, 13, 3, 5, 5, 1, 2, 1),
+    (2, 9, 10, 3, 17, 3, 1, 1, 1),  # few channels, many filters: channels-last blocks
     (3, 11, 9, 5, 4, 3, 1, 1, 1),  # more channels: channels-last blocks
     (2, 9, 12, 6, 3, 3, 1, 0, 2),
     (3, 11, 9, 2, 4, 3, 2, 1, 1),  # stride 2: channels-last blocks, col2im

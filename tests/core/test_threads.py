@@ -55,3 +55,9 @@ def test_benchmarks_use_one_blas_thread_unless_told(args, env_threads, want):
     for module in ("benchmarks.bench_engine",):
         code = RUN_AS_MAIN.format(argv=["bench", *args, "--help"], module=module)
         assert blas_threads(code, env_threads) == [want], module
+
+
+@pytest.mark.parametrize("env_threads,want", [(None, 1), ("2", 2)])
+def test_api_benchmark_uses_one_blas_thread_unless_told(env_threads, want):
+    code = RUN_AS_MAIN.format(argv=["bench", "--help"], module="benchmarks.bench_api")
+    assert blas_threads(code, env_threads) == [want]

@@ -49,7 +49,7 @@ def shoot(out: Path) -> list[Path]:
             for query, file, ready in (
                     ("step=10&nv=why", "explain-step10-1024x768.png", "#why-plot .heatmaplayer"),
                     ("step=10&nv=why&mode=class", "explain-step10-classroom-1024x768.png",
-                     "#why-plot .heatmaplayer"),
+                     ".why-verdict:not(:empty)"),
                     ("step=7", "patches-step07-1024x768.png", ".why-patches canvas")):
                 page.goto(f"{live.url}/?img=sample-cat&model=convnet&ctl=0&{query}")
                 page.wait_for_selector("body[data-ready]")

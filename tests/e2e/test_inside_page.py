@@ -32,10 +32,12 @@ def _verdict(probabilities, classes) -> str:
 
 
 def test_step_10_overlays_the_apis_grad_cam_and_saliency(page, live_server):
+    page.set_default_timeout(45_000)  # the session's first page may meet a cold, loaded machine
     open_app(page, live_server, "img=sample-car&step=10&model=convnet")
     page.click(".net-tabs [data-tab='why']")
     page.wait_for_selector("#why-plot[data-mode='gradcam'] .heatmaplayer")
-    assert page.is_hidden("#net-acts") and "nv=why" in page.url
+    assert page.is_hidden("#net-acts")
+    page.wait_for_function("() => location.search.includes('nv=why')")  # written within 100 ms
     api = live_server.post_json("/api/models/convnet/explain", {"image_id": "sample-car"})
     mode, z = _overlay(page)
     cam = _typed(api["grad_cam"])
@@ -46,7 +48,8 @@ def test_step_10_overlays_the_apis_grad_cam_and_saliency(page, live_server):
     page.wait_for_selector("#why-plot[data-mode='saliency']")
     sal = _typed(api["saliency"])
     np.testing.assert_allclose(np.array(_overlay(page)[1]), sal / sal.max(), rtol=1e-6, atol=1e-7)
-    assert state(page)["xm"] == "saliency" and "xm=saliency" in page.url
+    assert state(page)["xm"] == "saliency"
+    page.wait_for_function("() => location.search.includes('xm=saliency')")
     # another class, from the picker: the API's map for that class
     page.select_option(".explain-class", "9")
     page.wait_for_selector("#why-plot[data-cls='9']")
