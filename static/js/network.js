@@ -85,11 +85,14 @@ export async function render(el) {
     el.innerHTML = `<div class="network"><div class="arch" id="net-arch" role="group" aria-label="The network's layers"></div>
       <div class="net-row"><div class="net-left"><p class="why-verdict" role="status"></p>
         <div class="plot" id="net-probs" role="figure" aria-label="Class probabilities"></div>
-        <p class="softmax" id="net-softmax"></p></div>
+        <details class="softmax" id="net-softmax-box"><summary>How softmax makes these numbers</summary>
+        <p id="net-softmax"></p></details></div>
       <div class="net-side">${why.TABS}
         <div class="plot" id="net-acts" role="figure" aria-label="The chosen layer's activations"></div>
         <div class="net-why" id="net-why" role="tabpanel"></div>
         <div class="why-patches" id="why-patches" role="tabpanel" aria-live="polite"></div></div></div></div>`;
+    // open at a desk; on a projector the chart gets the room and the teacher opens it
+    el.querySelector("#net-softmax-box").open = state.mode !== "class";
   }
   why.tabs(el, (tab) => update({ nv: tab }));
   modelPicker(el);
