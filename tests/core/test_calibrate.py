@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import numpy as np
 import pytest
-from PIL import Image
 from scipy.special import log_softmax
 
 from cnn_core import calibrate
 from cnn_core.calibrate import ece, fit_temperature, held_out_split, nll
 from cnn_core.data import split_validation
-from cnn_core.model import MODELS_DIR, load_model
+from cnn_core.model import load_model
+from tests.core.conftest import lenet_copy, picture_folder
 
 
 def test_ece_by_hand():
@@ -60,20 +57,8 @@ def test_shipped_models_are_calibrated():
 
 
 def test_the_command_writes_the_temperature(tmp_path):
-    rng = np.random.default_rng(2)
-    data = tmp_path / "data"
-    for c in ("a", "b"):
-        (data / c).mkdir(parents=True)
-        for i in range(10):
-            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
-                data / c / f"{i}.png")
-    models = tmp_path / "models"
-    models.mkdir()
-    for ext in ("json", "npz"):
-        shutil.copy(MODELS_DIR / f"lenet.{ext}", models / f"lenet.{ext}")
-    config = json.loads((models / "lenet.json").read_text())
-    config["metadata"].update(train_images=15, validation_images=5)
-    (models / "lenet.json").write_text(json.dumps(config))
+    data = picture_folder(tmp_path / "data", 10, seed=2)
+    models = lenet_copy(tmp_path / "models", 15, 5)
     npz = (models / "lenet.npz").read_bytes()
     assert calibrate.main(["--model", "lenet", "--data", str(data),
                            "--models-dir", str(models)]) == 0
@@ -81,7 +66,7 @@ def test_the_command_writes_the_temperature(tmp_path):
     cal = model.metadata["calibration"]
     assert cal["images"] == 5 and model.temperature == cal["temperature"] > 0
     assert (models / "lenet.npz").read_bytes() == npz  # the weights are not rewritten
-    x = rng.random((2, 32, 32, 3), dtype=np.float32)
+    x = np.random.default_rng(2).random((2, 32, 32, 3), dtype=np.float32)
     logits = model.forward(x).astype(np.float64) / model.temperature
     np.testing.assert_allclose(model.predict(x)[0], np.exp(log_softmax(logits, axis=1)),
                                atol=1e-6)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import numpy as np
-from PIL import Image
 
 from cnn_core import top_patches
 from cnn_core.calibrate import held_out_split
 from cnn_core.data import to_float
 from cnn_core.model import MODELS_DIR, load_model
 from cnn_core.receptive_field import field_of
+from tests.core.conftest import lenet_copy, picture_folder
 
 
 def test_compute_equals_brute_force():
@@ -50,20 +47,8 @@ def test_shipped_patches_fit_the_budget():
 
 
 def test_the_command(tmp_path):
-    rng = np.random.default_rng(1)
-    data = tmp_path / "data"
-    for c in ("a", "b"):
-        (data / c).mkdir(parents=True)
-        for i in range(12):
-            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
-                data / c / f"{i}.png")
-    models = tmp_path / "models"
-    models.mkdir()
-    for ext in ("json", "npz"):
-        shutil.copy(MODELS_DIR / f"lenet.{ext}", models / f"lenet.{ext}")
-    config = json.loads((models / "lenet.json").read_text())
-    config["metadata"].update(train_images=20, validation_images=4)
-    (models / "lenet.json").write_text(json.dumps(config))
+    data = picture_folder(tmp_path / "data", 12, seed=1)
+    models = lenet_copy(tmp_path / "models", 20, 4)
     assert top_patches.main(["--model", "lenet", "--data", str(data),
                              "--models-dir", str(models)]) == 0
     meta, arrays = top_patches.load(models / "lenet.patches.npz")
