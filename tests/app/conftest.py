@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,13 +47,14 @@ def image_id(client, pixels) -> str:
     return response.get_json()["image_id"]
 
 
-@pytest.fixture(scope="session")
-def redis_url():
-    """A real redis-server on a free port for the whole run (CI installs it)."""
+@contextlib.contextmanager
+def redis_server(folder: Path, *args: str, port: int | None = None):
+    """A redis-server on loopback, working in `folder`; yields its URL; stopped (SIGTERM, so
+    it saves what its settings say) on the way out."""
     exe = require_executable("redis-server")
-    port = free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"],
+    port = port or free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                             str(folder), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
@@ -61,13 +64,19 @@ def redis_url():
                 client.ping()
                 break
             except redis.ConnectionError:
-                if proc.poll() is not None:
-                    pytest.fail(f"redis-server exited with {proc.returncode}")
+                assert proc.poll() is None, f"redis-server exited with {proc.returncode}"
                 time.sleep(0.05)
         else:
-            pytest.fail("redis-server did not answer PING")
+            raise AssertionError("redis-server did not answer PING")
         yield url
     finally:
         client.close()
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free port for the whole run (CI installs it)."""
+    with redis_server(tmp_path_factory.mktemp("redis"), "--save", "", "--appendonly", "no") as url:
+        yield url

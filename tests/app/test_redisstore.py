@@ -3,11 +3,9 @@ and a maxmemory too small for the store refused at start."""
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import re
 import shlex
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,36 +16,11 @@ import redis
 from app import create_app
 from app.redisstore import RedisStore
 from app.store import StoreFullError
+from tests.app.conftest import redis_server
 from tests.app.test_store import item
-from tests.conftest import free_port, require_executable
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextlib.contextmanager
-def redis_server(folder: Path, *args: str, port: int | None = None):
-    """A redis-server on loopback, working in `folder`; yields its URL; stopped (SIGTERM, so
-    it saves what its settings say) on the way out."""
-    exe = require_executable("redis-server")
-    port = port or free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir",
-                             str(folder), *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert proc.poll() is None, f"redis-server exited with {proc.returncode}"
-                time.sleep(0.05)
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def documented_redis_args() -> list[str]:
