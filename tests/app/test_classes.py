@@ -142,7 +142,7 @@ def test_an_idle_class_expires_with_its_students(tmp_path):
 
 
 def test_expired_classes_go_even_when_nobody_writes(tmp_path):
-    from app.live_store import SqliteClasses
+    from app.live_sqlite import SqliteClasses
 
     store = SqliteClasses(tmp_path / "c.sqlite3", ttl=0.3, purge_every=0.1)
     assert store.create("ABCDEF", {"x": 1}, "{}")
