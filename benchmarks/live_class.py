@@ -32,7 +32,7 @@ import numpy as np
 import redis
 import urllib3
 
-from benchmarks.loadtest import MIX, client_process, free_port, picture
+from benchmarks.loadtest import PAGE_MIX, client_process, free_port, picture
 from tests.app.sse import SSE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,8 @@ def api_load(bases: list[str], ids: list[str], clients: int, seconds: float,
     queue = ctx.Queue()
     per = [clients // processes + (i < clients % processes) for i in range(processes)]
     procs = [ctx.Process(target=client_process,
-                        args=(bases[i % len(bases)], ids, n, seconds, 0.25, 100 + i, queue))
+                        args=(bases[i % len(bases)], ids, n, seconds, 0.25, 100 + i, PAGE_MIX,
+                              queue))
              for i, n in enumerate(per) if n]
     for p in procs:
         p.start()
@@ -140,7 +141,7 @@ def api_summary(records) -> tuple[float, str]:
         f"{n}× {status or 'no answer'}" for status, n in
         sorted(Counter(failed).items())) + ")" if failed else "")
     per = ", ".join(f"{op} {np.percentile([r[1] for r in records if r[0] == op], 95):.0f}"
-                    for op in MIX if any(r[0] == op for r in records))
+                    for op in PAGE_MIX if any(r[0] == op for r in records))
     p95 = float(np.percentile(ms, 95))
     return p95, (f"{len(records)} requests, {errors} errors, p50 {np.percentile(ms, 50):.1f} ms, "
                  f"p95 {p95:.1f} ms (p95 by endpoint, ms: {per})")
