@@ -214,7 +214,7 @@ def big_picture_case(size, repeat, peak):
 
 
 def network_cases(arch: str, batch: int, infer_batch: int, repeat: int) -> None:
-    from cnn_core.train import SGD  # the trainer's optimizer, so the step is the real one
+    from cnn_core.optim import SGD  # the trainer's optimizer, so the step is the real one
 
     model = build_model(arch)
     rng = np.random.default_rng(2)

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from cnn_core.data import load_dataset, split_validation, to_float
+from cnn_core.data import load_dataset, split_validation
+from cnn_core.evaluate import logits_of  # raw logits: forward() has no temperature
 from cnn_core.model import MODELS_DIR, Model, load_model
 
 BINS = 15
@@ -77,12 +78,6 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     res = minimize_scalar(lambda s: nll(logits, y, float(np.exp(s))), bounds=(-3, 3),
                           method="bounded", options={"xatol": 1e-6})
     return float(np.exp(res.x))
-
-
-def logits_of(model: Model, x: np.ndarray, batch: int = 500) -> np.ndarray:
-    """Raw logits (N, K), no temperature, of uint8 pictures x (N, H, W, C)."""
-    return np.concatenate([model.forward(to_float(x[i:i + batch]))
-                           for i in range(0, len(x), batch)])
 
 
 def calibration_report(logits: np.ndarray, y: np.ndarray) -> dict:

@@ -10,17 +10,10 @@ import pytest
 from PIL import Image
 
 import cnn_core.train as train
+from cnn_core.evaluate import evaluate, evaluate_tta, wilson_interval
 from cnn_core.model import build_model, load_model
-from cnn_core.train import (
-    EMA,
-    SGD,
-    decay_efolds,
-    evaluate,
-    evaluate_tta,
-    learning_rate,
-    main,
-    wilson_interval,
-)
+from cnn_core.optim import EMA, SGD, decay_efolds, learning_rate
+from cnn_core.train import main
 
 
 @pytest.fixture(scope="module")
