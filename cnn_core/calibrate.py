@@ -102,18 +102,31 @@ def write_metadata(name: str, directory: Path, calibration: dict) -> None:
     os.replace(tmp, path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m cnn_core.calibrate",
-                                description=__doc__.split("\n")[0])
+def offline_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The arguments of every offline command on a shipped model (calibrate, top_patches)."""
+    p = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True, help="the training data the model was trained on")
     p.add_argument("--models-dir", default=str(MODELS_DIR))
-    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    return p
+
+
+def model_and_data(args: argparse.Namespace) -> tuple[Model, np.ndarray, np.ndarray,
+                                                       np.ndarray, np.ndarray]:
+    """(model, x uint8 (N, 32, 32, 3), y (N,), train indices, validation indices), split as
+    the trainer split them. FileNotFoundError / ValueError for a model or data not there."""
+    model = load_model(args.model, Path(args.models_dir))
+    x, y, _ = load_dataset(args.data)
+    train, val = held_out_split(model, len(x))
+    return model, x, y, train, val
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = offline_parser("python -m cnn_core.calibrate", __doc__).parse_args(
+        sys.argv[1:] if argv is None else argv)
     directory = Path(args.models_dir)
     try:
-        model = load_model(args.model, directory)
-        x, y, _ = load_dataset(args.data)
-        _, val = held_out_split(model, len(x))
+        model, x, y, _, val = model_and_data(args)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

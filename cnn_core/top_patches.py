@@ -21,7 +21,6 @@ and "meta": a JSON string (fields, filter counts, data, the model's weights fing
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -33,9 +32,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cnn_core.calibrate import held_out_split
-from cnn_core.data import load_dataset, to_float
-from cnn_core.model import MODELS_DIR, Model, load_model
+from cnn_core.calibrate import model_and_data, offline_parser
+from cnn_core.data import to_float
+from cnn_core.model import Model
 from cnn_core.receptive_field import Field, receptive_fields
 
 TOP = 9
@@ -144,11 +143,7 @@ def load(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m cnn_core.top_patches",
-                                description=__doc__.split("\n")[0])
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", required=True, help="the training data the model was trained on")
-    p.add_argument("--models-dir", default=str(MODELS_DIR))
+    p = offline_parser("python -m cnn_core.top_patches", __doc__)
     p.add_argument("--max-filters", type=int, default=64,
                    help="filters kept per layer, the first ones (the shipped files: 64)")
     p.add_argument("--limit", type=int, default=0, help="search only the first N training "
@@ -156,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     directory = Path(args.models_dir)
     try:
-        model = load_model(args.model, directory)
-        x, _, _ = load_dataset(args.data)
-        train, _ = held_out_split(model, len(x))
+        model, x, _, train, _ = model_and_data(args)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
