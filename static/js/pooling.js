@@ -87,7 +87,9 @@ export function render(el, data) {
       len: 1, thickness: 10 }) && tr;
     inL.margin.b = outL0(inL);
     draw(ui.input, [bar(heatmap(r.rows, { zmin: 0, zmax: ui.peak }))], inL);
-    const outL = mapLayout({ title: `Max-pooled ${p.h}×${p.w}`, h: p.h, w: p.w });
+    // to scale: a pooled cell is as big as a map cell, so the pooled map is drawn smaller
+    const outL = mapLayout({ title: `Max-pooled ${p.h}×${p.w}`, h: p.h, w: p.w,
+      pad: Math.max(0, (r.w - p.w) / 2) });
     outL.margin.b = outL0(outL);
     draw(ui.output, [bar(heatmap(p.rows, { zmin: 0, zmax: ui.peak }))], outL);
     if (!ui.inOverlay) {

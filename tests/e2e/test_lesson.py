@@ -351,3 +351,15 @@ def test_the_colour_range_per_map_or_shared_by_the_layer(page, live_server):
     r = page.evaluate("() => document.getElementById('layer-plot').layout.xaxis10.range")
     assert r[1] - r[0] == 28
     assert page.errors == []
+
+
+@pytest.mark.parametrize("mode", ["", "&mode=class&ctl=0"])
+def test_step_9_draws_the_pooled_map_to_scale(page, live_server, mode):
+    """A pooled cell is as big on screen as a cell of the map it pools: the 14×14 map is drawn
+    half the size of the 28×28 one (it was stretched to the same size)."""
+    open_app(page, live_server, f"{BASE}&step=9&pp=0{mode}")
+    page.wait_for_selector("#pool-out .heatmaplayer image")
+    widths = page.evaluate("""() => ['pool-in', 'pool-out'].map((id) =>
+        document.querySelector(`#${id} .heatmaplayer image`).getBoundingClientRect().width)""")
+    cell_in, cell_out = widths[0] / 28, widths[1] / 14
+    assert abs(cell_in - cell_out) <= 0.5, widths
