@@ -5,36 +5,34 @@ import { decode } from "./api.js";
 import { catalog, modelInfo } from "./data.js";
 import { state, update } from "./state.js";
 
-/** A "Network" select at the top of el. */
-export function modelPicker(el) {
-  let sel = el.querySelector(".model-pick select");
+/** A labelled select at the top of el (made once, by its class), writing state[key]. */
+function stateSelect(el, cls, text, key, options) {
+  let sel = el.querySelector(`.${cls} select`);
   if (!sel) {
     const label = document.createElement("label");
-    label.className = "field inline model-pick";
-    label.textContent = "Network ";
+    label.className = `field inline ${cls}`;
+    label.textContent = text;
     sel = document.createElement("select");
-    for (const m of catalog.models) sel.append(new Option(`${m.title} (${Math.round(100 * (m.accuracy || 0))}% right)`, m.name));
-    sel.addEventListener("change", () => update({ model: sel.value }));
+    sel.append(...options());
+    sel.addEventListener("change", () => update({ [key]: sel.value }));
     label.append(sel);
     el.prepend(label);
   }
-  sel.value = modelInfo()?.name;
+  return sel;
+}
+
+/** A "Network" select at the top of el. */
+export function modelPicker(el) {
+  stateSelect(el, "model-pick", "Network ", "model", () => catalog.models.map((m) =>
+    new Option(`${m.title} (${Math.round(100 * (m.accuracy || 0))}% right)`, m.name)))
+    .value = modelInfo()?.name;
 }
 
 /** "Colours: each map / shared" (as CNN Explainer): state.range "map" or "layer". */
 export function rangeToggle(el) {
-  let sel = el.querySelector(".range-pick select");
-  if (!sel) {
-    const label = document.createElement("label");
-    label.className = "field inline range-pick";
-    label.textContent = "Colour range ";
-    sel = document.createElement("select");
-    sel.append(new Option("each map its own", "map"), new Option("shared by the layer", "layer"));
-    sel.addEventListener("change", () => update({ range: sel.value }));
-    label.append(sel);
-    el.prepend(label);
-  }
-  sel.value = state.range;
+  stateSelect(el, "range-pick", "Colour range ", "range", () =>
+    [new Option("each map its own", "map"), new Option("shared by the layer", "layer")])
+    .value = state.range;
 }
 
 /** Tiles (F, k, k, 3) u1 as enlarged canvases (pixelated: every weight a crisp square). */
