@@ -38,6 +38,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # live classes (app/live.py): idle lifetime, students per class, per-address limits
         "CLASS_IDLE_HOURS": float(env.get("CONVSCOPE_CLASS_IDLE_HOURS", "3")),
         "CLASS_MAX_FOLLOWERS": int(env.get("CONVSCOPE_CLASS_MAX_FOLLOWERS", "100")),
+        # event streams one worker holds open at once: fewer than its threads
+        # (gunicorn_events.conf.py: 256), so PUTs and answers always find one
+        "CLASS_STREAMS_PER_WORKER": int(env.get("CONVSCOPE_CLASS_STREAMS_PER_WORKER", "224")),
         "CLASS_JOINS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_JOINS_PER_MINUTE", "120")),
         "CLASS_ANSWERS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_ANSWERS_PER_MINUTE", "600")),
         "CLASS_MISSES_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_MISSES_PER_MINUTE", "20")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -49,6 +50,8 @@ bp = APIBlueprint("classes", __name__, url_prefix="/api/classes",
 
 HEARTBEAT_SECONDS = 15  # a comment line this often: proxies keep the stream, dead peers show
 STREAM_SECONDS = 300  # then the server ends the stream; EventSource reconnects by itself
+_open = {"streams": 0}  # this worker's open event streams (CLASS_STREAMS_PER_WORKER)
+_open_lock = threading.Lock()
 RETRY_MS = 1000  # EventSource's reconnection delay
 STORE_OUTAGE_SECONDS = 30  # how long a stream waits for a store that went away
 
@@ -225,11 +228,23 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
     if last is not None and not classes.store.valid_event_id(last):
         last = None  # from another store or garbled: start from the current snapshot
     seconds = current_app.config.get("CLASS_STREAM_SECONDS", STREAM_SECONDS)
+    with _open_lock:  # streams hold a thread each: keep some for PUTs and answers
+        if _open["streams"] >= current_app.config["CLASS_STREAMS_PER_WORKER"]:
+            raise ApiError(503, "Too many open streams",
+                           "This server is holding as many class streams as it can; "
+                           "try again in a moment.", headers={"Retry-After": "5"})
+        _open["streams"] += 1
     response = Response(_stream(classes, path.code, last, seconds),
                         mimetype="text/event-stream")
+    response.call_on_close(_stream_closed)
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
+
+
+def _stream_closed() -> None:
+    with _open_lock:
+        _open["streams"] -= 1
 
 
 def _store_errors() -> tuple[type[Exception], ...]:

@@ -329,3 +329,20 @@ def test_every_class_endpoint_is_in_the_openapi_document(client):
     }
     put = doc["paths"]["/api/classes/{code}/state"]["put"]
     assert any(p["name"] == "X-Class-Secret" and p["in"] == "header" for p in put["parameters"])
+
+
+def test_open_streams_are_capped_per_worker_and_freed_on_close(tmp_path):
+    """Each stream holds a thread: past CLASS_STREAMS_PER_WORKER a 503 with Retry-After (the
+    threads left answer the teacher and the answers), and a closed stream frees its place."""
+    client = create_app({"TESTING": True, "DATA_DIR": tmp_path, "STORE": "disk",
+                         "CLASS_STREAMS_PER_WORKER": 2, "CLASS_STREAM_SECONDS": 1}).test_client()
+    code, _ = start(client)
+    streams = [client.get(f"/api/classes/{code}/events", buffered=False) for _ in range(2)]
+    assert [r.status_code for r in streams] == [200, 200]
+    refused = client.get(f"/api/classes/{code}/events", buffered=False)
+    assert problem(refused, 503) and refused.headers["Retry-After"] == "5"
+    streams[0].close()
+    again = client.get(f"/api/classes/{code}/events", buffered=False)
+    assert again.status_code == 200
+    for r in (streams[1], again):
+        r.close()
