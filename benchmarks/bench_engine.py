@@ -1,6 +1,6 @@
 """Engine speed beside torch (the in-run reference) and the machine's own float32 GEMM.
 
-    python -m benchmarks.bench_engine [--repeat 20] [--threads 1] [--quick]
+    python -m benchmarks.bench_engine [--repeat 20] [--threads 1] [--quick] [--only TEXT ...]
 
 Every case runs the engine and, when torch is installed (requirements-bench.txt), the same
 work in torch in both its layouts, NCHW and channels-last, in the same process with the same
@@ -38,7 +38,11 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cnn_core.conv import conv2d, conv2d_backward, conv2d_forward  # noqa: E402
-from cnn_core.layers import softmax_cross_entropy  # noqa: E402
+from cnn_core.layers import (  # noqa: E402
+    batchnorm_backward,
+    batchnorm_forward,
+    softmax_cross_entropy,
+)
 from cnn_core.model import Model, build_model  # noqa: E402
 from cnn_core.pool import max_pool_backward, max_pool_forward  # noqa: E402
 
@@ -50,6 +54,13 @@ except ImportError:  # the benchmark runs without it: engine figures only
 
 
 CLOCK = time.perf_counter  # --clock cpu: time.process_time
+ONLY: list[str] = []  # --only: run the cases whose name contains one of these
+
+
+def wanted(name: str) -> bool:
+    """Whether --only selects this case ('x' matches '×', case ignored)."""
+    plain = name.replace("×", "x").lower()
+    return not ONLY or any(o.replace("×", "x").lower() in plain for o in ONLY)
 
 
 def compare(fns: dict, repeat: int) -> dict[str, float]:
@@ -122,7 +133,11 @@ POOL_BACKWARD = torch.ops.aten.max_pool2d_with_indices_backward if torch is not 
 
 # --- cases ---------------------------------------------------------------------------------
 
-def row(name: str, times: dict[str, float], gflop: float | None = None, peak: float = 0):
+def row(name: str, fns: dict, repeat: int, gflop: float | None = None, peak: float = 0):
+    """Time fns (engine, then torch's layouts) and print one line, if --only selects it."""
+    if not wanted(name):
+        return
+    times = compare(fns, repeat)
     ms = times["engine"] * 1e3
     cols = [f"{name:44}", f"{ms:8.2f}"]
     for key, _ in LAYOUTS:
@@ -173,9 +188,9 @@ def conv_cases(spec, repeat, peak):
                                                     False, [0, 0], 1, list(mask))
             fwd[key], bwd[key] = f, bk
             dw[key] = lambda bk=bk: bk(mask=(False, True, True))
-    row(name + " forward", compare(fwd, repeat), gflop, peak)
-    row(name + " backward dx+dw", compare(bwd, repeat), 2 * gflop, peak)
-    row(name + " backward dw", compare(dw, repeat), gflop, peak)
+    row(name + " forward", fwd, repeat, gflop, peak)
+    row(name + " backward dx+dw", bwd, repeat, 2 * gflop, peak)
+    row(name + " backward dw", dw, repeat, gflop, peak)
 
 
 def pool_case(shape, repeat):
@@ -190,7 +205,40 @@ def pool_case(shape, repeat):
             _, idx = torch.ops.aten.max_pool2d_with_indices(xt, [2, 2], [2, 2])
             fns[key] = (lambda xt=xt, dt=dt, idx=idx: POOL_BACKWARD(
                 dt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, idx))
-    row(f"{'×'.join(map(str, shape))} max-pool 2×2 backward", compare(fns, repeat))
+    row(f"{'×'.join(map(str, shape))} max-pool 2×2 backward", fns, repeat)
+
+
+def batchnorm_case(shape, repeat):
+    """Batchnorm in training: forward (batch statistics), then forward and backward."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape, dtype=np.float32) + 3).astype(np.float32)
+    C = shape[-1]
+    gamma, beta = np.ones(C, np.float32), np.zeros(C, np.float32)
+    dout = rng.standard_normal(shape, dtype=np.float32)
+
+    def fwd():
+        return batchnorm_forward(x, gamma, beta, np.zeros(C, np.float32), np.ones(C, np.float32),
+                                 True)
+
+    fns = {"engine": fwd}
+    both = {"engine": lambda: batchnorm_backward(dout, fwd()[1])}
+    if torch is not None:
+        g, b = torch.from_numpy(gamma), torch.from_numpy(beta)
+        for key, cl in LAYOUTS:
+            xt, dt = _nchw(x, cl), _nchw(dout, cl)
+
+            def tf_fwd(xt=xt):
+                return torch.ops.aten.native_batch_norm(xt, g, b, torch.zeros(C), torch.ones(C),
+                                                        True, 0.1, 1e-5)
+
+            def tf_both(xt=xt, dt=dt, tf_fwd=tf_fwd):
+                _, mean, invstd = tf_fwd()
+                torch.ops.aten.native_batch_norm_backward(dt, xt, g, None, None, mean, invstd,
+                                                          True, 1e-5, [True, True, True])
+            fns[key], both[key] = tf_fwd, tf_both
+    name = f"{'×'.join(map(str, shape))} batchnorm"
+    row(name + " train forward", fns, repeat)
+    row(name + " forward+backward", both, repeat)
 
 
 def big_picture_case(size, repeat, peak):
@@ -210,12 +258,15 @@ def big_picture_case(size, repeat, peak):
                     tf.conv2d(xt, wk, torch.from_numpy(b))
             fns[key] = f
     gflop = 2 * (size - 4) ** 2 * 6 * 75 / 1e9
-    row(f"1×{size}×{size}×3 6×5×5 forward (a picture)", compare(fns, repeat), gflop, peak)
+    row(f"1×{size}×{size}×3 6×5×5 forward (a picture)", fns, repeat, gflop, peak)
 
 
 def network_cases(arch: str, batch: int, infer_batch: int, repeat: int) -> None:
     from cnn_core.optim import SGD  # the trainer's optimizer, so the step is the real one
 
+    if not (wanted(f"{arch} training step, batch {batch}")
+            or wanted(f"{arch} inference, batch {infer_batch}")):
+        return
     model = build_model(arch)
     rng = np.random.default_rng(2)
     x = rng.random((batch, 32, 32, 3), dtype=np.float32)
@@ -249,8 +300,8 @@ def network_cases(arch: str, batch: int, infer_batch: int, repeat: int) -> None:
                 with torch.no_grad():
                     torch.softmax(net(xit), 1)
             train[key], infer[key] = tstep, tinfer
-    row(f"{arch} training step, batch {batch}", compare(train, repeat))
-    row(f"{arch} inference, batch {infer_batch}", compare(infer, repeat))
+    row(f"{arch} training step, batch {batch}", train, repeat)
+    row(f"{arch} inference, batch {infer_batch}", infer, repeat)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -263,12 +314,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="cpu: this process's CPU time, steadier on a loaded machine with one "
                         "thread (with two it counts both threads, busy-waiting included)")
+    p.add_argument("--only", nargs="+", default=[], metavar="TEXT",
+                   help="only the cases whose name contains one of these ('x' for '×'), "
+                        "e.g. --only lenet 32x32x3 max-pool")
     return p.parse_args(argv)
 
 
 def main() -> None:
-    global CLOCK
+    global CLOCK, ONLY
     args = parse(sys.argv[1:])
+    ONLY = args.only
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     r = args.repeat
     if torch is not None:
@@ -293,6 +348,8 @@ def main() -> None:
         conv_cases(spec, r, peak)
     for shape in ((64, 28, 28, 6), (128, 32, 32, 64), (128, 16, 16, 128), (128, 8, 8, 256)):
         pool_case(shape, r)
+    for shape in ((128, 32, 32, 32),):  # convnet's bn1
+        batchnorm_case(shape, r)
     for size in (512,) if args.quick else (512, 1024):
         big_picture_case(size, max(5, r // 2), peak)
 
