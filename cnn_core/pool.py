@@ -57,15 +57,16 @@ def max_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
 
 def _max_pool_backward_tiles(dout, x, out, s):
     """Windows that tile the input (stride = size): viewed as (N, Hp, s, Wp, s, C), the
-    maxima are where x equals its window's max broadcast; ties are then cleared after the
-    first hit in row-major order (what the forward's argmax picks), and one broadcast
-    multiply writes dx. Rows and columns past the last window get zero."""
+    maxima are where x equals its window's max broadcast; ties (more hits than windows,
+    common after a ReLU) are then cleared after the first hit in row-major order (what the
+    forward's argmax picks), and one broadcast multiply writes dx. Rows and columns past the
+    last window get zero."""
     N, H, W, C = x.shape
     _, Hp, Wp, _ = out.shape
     tiles = x[:, :Hp * s, :Wp * s].reshape(N, Hp, s, Wp, s, C)
     hit = tiles == out[:, :, None, :, None, :]
-    if s > 1:  # ties: keep a hit only where no earlier offset of its window hit
-        seen = hit[:, :, 0, :, 0].copy()
+    if s > 1 and np.count_nonzero(hit) > out.size:  # ties: keep a hit only where no
+        seen = hit[:, :, 0, :, 0].copy()              # earlier offset of its window hit
         offsets = [(i, j) for i in range(s) for j in range(s)][1:]
         for n, (i, j) in enumerate(offsets):
             h = hit[:, :, i, :, j]

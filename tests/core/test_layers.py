@@ -147,8 +147,12 @@ def test_max_pool_halves_28x28x6():
     assert max_pool2d(np.zeros((28, 28, 6))).shape == (14, 14, 6)
 
 
+@pytest.mark.parametrize("tiles", [1, 1000])  # the tiles path (stride = size) from C channels
 @pytest.mark.parametrize("size,stride", POOL_CASES)
-def test_pool_backward_matches_finite_differences(size, stride):
+def test_pool_backward_matches_finite_differences(monkeypatch, size, stride, tiles):
+    import cnn_core.pool
+
+    monkeypatch.setattr(cnn_core.pool, "TILES_MIN_CHANNELS", tiles)
     rng = np.random.default_rng(3)
     # distinct values: a max's gradient is undefined at ties
     x = rng.permutation(2 * 6 * 7 * 2).reshape(2, 6, 7, 2).astype(np.float64) / 10
