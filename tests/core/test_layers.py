@@ -429,3 +429,31 @@ def test_max_pool_backward_with_ties_matches_first_argmax(monkeypatch, H, W, siz
     dx = max_pool_backward(dout, cache)
     assert dx.dtype == np.float32 and dx.shape == x.shape
     np.testing.assert_allclose(dx, reference_max_pool_backward(x, dout, size, stride), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(64, 8, 8, 4), (3000, 2)])
+def test_batchnorm_statistics_keep_float32_precision_far_from_zero(shape):
+    # inputs ~1000 ± 0.1: E[x²] − μ² in float32 cancels to noise (ulp(10⁶) = 0.06 ≫ σ² = 0.01)
+    rng = np.random.default_rng(12)
+    x64 = 1000 + 0.1 * rng.standard_normal(shape) + np.arange(shape[-1])
+    x = x64.astype(np.float32)
+    C, axes = shape[-1], tuple(range(len(shape) - 1))
+    want_mean, want_var = x.astype(np.float64).mean(axes), x.astype(np.float64).var(axes)
+    gamma, beta = np.full(C, 2, np.float32), np.full(C, 0.5, np.float32)
+    mean, var = np.zeros(C, np.float32), np.zeros(C, np.float32)
+    out, cache = batchnorm_forward(x, gamma, beta, mean, var, train=True, momentum=0.0)
+    np.testing.assert_allclose(var, want_var, rtol=1e-3)
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-6)
+    want_out = (x - want_mean) / np.sqrt(want_var + 1e-5) * 2 + 0.5
+    np.testing.assert_allclose(out, want_out, atol=2e-3)
+    # and the backward: dγ = Σ dout·x̂, dx of the batch statistics (float64 formulas)
+    dout = rng.standard_normal(shape).astype(np.float32)
+    dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+    xhat = (x - want_mean) / np.sqrt(want_var + 1e-5)
+    d64 = dout.astype(np.float64)
+    want_dgamma = (d64 * xhat).sum(axes)
+    m = x.size // C
+    want_dx = 2 / np.sqrt(want_var + 1e-5) * (d64 - d64.sum(axes) / m - xhat * want_dgamma / m)
+    np.testing.assert_allclose(dgamma, want_dgamma, rtol=1e-3, atol=1e-2)
+    np.testing.assert_allclose(dbeta, d64.sum(axes), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-3, atol=1e-2)
