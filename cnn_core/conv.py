@@ -16,10 +16,12 @@ layer). Two layouts of the blocks, chosen by the channel and filter counts:
 - few channels (a picture's 3) and few filters (below FLAT_MAX_FILTERS: with more, the GEMM
   is the cost and the wasted border positions below lose) at stride 1, forward only: the
   padded input as flat channels-first planes (C, N·Hp·Wp). Tap (i, j) then reads one
-  contiguous slice shifted by i·d·Wp + j·d, so a block of colsᵀ is kh·kw slice copies;
-  outputs are computed on the whole padded grid and the Hp−Ho bottom rows and Wp−Wo right
-  columns (garbage) cropped. Runs of kw·C = 15 floats were the cost of the channels-last
-  copy at C = 3.
+  contiguous slice shifted by i·d·Wp + j·d. A block of padded rows copies the kw·C slices
+  of kernel row 0 once, (kw·C, positions + (kh−1)·d·Wp); kernel row i's colsᵀ is that block
+  shifted by i·d·Wp, a strided BLAS operand with no copy, so the conv is kh GEMMs with
+  K = kw·C summed (kh× fewer copies than every tap's slice: the copies were the cost).
+  Outputs are computed on the whole padded grid and each block's valid rows and columns
+  (the Hp−Ho bottom rows and Wp−Wo right columns are garbage) copied into the output.
 
 The backward recomputes each block's cols instead of keeping them (in cache that is cheaper
 than reading them back from memory): dW is one GEMM per channels-last block; dX at stride 1
@@ -78,30 +80,73 @@ def _flat(x: np.ndarray, w_shape, stride: int) -> bool:
 
 
 class _Planes:
-    """x (N,H,W,C) padded and flattened channels-first to (C, N·Hp·Wp + tail) planes; tap
-    t = (i, j) of output position p reads planes[:, p + offsets[t]]."""
+    """x (N,H,W,C) padded and flattened channels-first to (C, N·Hp·Wp + tail) planes, for a
+    stride-1 conv with kh×kw taps at dilation d. Output position p (on the padded grid) of
+    tap (i, j) reads planes[:, p + i·d·Wp + j·d]."""
 
     def __init__(self, x: np.ndarray, kh: int, kw: int, padding: int, dilation: int):
         N, H, W, C = x.shape
+        self.N, self.C, self.kh, self.kw, self.d = N, C, kh, kw, dilation
         self.Hp, self.Wp = H + 2 * padding, W + 2 * padding
-        self.offsets = [i * dilation * self.Wp + j * dilation for i in range(kh)
-                        for j in range(kw)]
         self.L = N * self.Hp * self.Wp  # output positions on the padded grid
-        self.planes = np.zeros((C, self.L + self.offsets[-1]), x.dtype)
+        self.reach = (kh - 1) * dilation * self.Wp  # the last kernel row's shift
+        self.planes = np.zeros((C, self.L + self.reach + (kw - 1) * dilation), x.dtype)
         grid = self.planes[:, :self.L].reshape(C, N, self.Hp, self.Wp)
         grid[:, :, padding:padding + H, padding:padding + W] = x.transpose(3, 0, 1, 2)
 
-    def blocks(self, K: int):
-        """Yield (start, stop, colsᵀ (K, stop − start)) in order, one reused buffer."""
-        C = self.planes.shape[0]
-        step = max(MIN_ROWS, CHUNK_FLOATS // K, 1)
-        buf = np.empty((K, min(step, self.L)), self.planes.dtype)
-        for a in range(0, self.L, step):
-            n = min(step, self.L - a)
-            cols_t = buf[:, :n]
-            for t, o in enumerate(self.offsets):
-                cols_t[t * C:(t + 1) * C] = self.planes[:, a + o:a + o + n]
-            yield a, a + n, cols_t
+    def row_blocks(self):
+        """Yield (first padded row R0, rows, B) in order over the N·Hp padded rows: B
+        (kw·C, rows·Wp + reach) holds, row (j, c), the plane c shifted by j·d from position
+        R0·Wp on. Kernel row i's colsᵀ for these rows·Wp positions is then the slice
+        B[:, i·d·Wp:][:, :rows·Wp]: one BLAS operand, no copy (kh× fewer copies than
+        building every tap's row)."""
+        C, Wp = self.C, self.Wp
+        run = self.kw * C
+        rows = max(self.kh, CHUNK_FLOATS // (run * Wp) - (self.kh - 1) * self.d)
+        buf = np.empty((run, rows * Wp + self.reach), self.planes.dtype)
+        total = self.N * self.Hp
+        for r0 in range(0, total, rows):
+            n = (min(total, r0 + rows) - r0) * Wp
+            B = buf[:, :n + self.reach]
+            for j in range(self.kw):
+                start = r0 * Wp + j * self.d
+                B[j * C:(j + 1) * C] = self.planes[:, start:start + n + self.reach]
+            yield r0, n // Wp, B
+
+    def crop_into(self, out: np.ndarray, res: np.ndarray, r0: int, rows: int):
+        """Copy the valid outputs of res (rows·Wp, F), padded rows r0.., into out (N,Ho,Wo,F):
+        each image's first Ho rows, first Wo columns."""
+        N, Ho, Wo, F = out.shape
+        res = res.reshape(rows, self.Wp, F)
+        for n in range(r0 // self.Hp, (r0 + rows - 1) // self.Hp + 1):
+            top = n * self.Hp
+            lo, hi = max(r0, top), min(r0 + rows, top + Ho)
+            if lo < hi:
+                out[n, lo - top:hi - top] = res[lo - r0:hi - r0, :Wo]
+
+
+def _flat_forward(x, w, padding, dilation, dtype):
+    """Stride-1 conv of few channels: per block of padded rows, kh GEMMs (positions × kw·C)
+    @ (kw·C × F), one per kernel row, on shifted slices of one block B, summed."""
+    N = x.shape[0]
+    F, kh, kw, C = w.shape
+    Ho, Wo = _out_hw(x.shape, w.shape, 1, padding, dilation)
+    planes = _Planes(x.astype(dtype, copy=False), kh, kw, padding, dilation)
+    w_rows = [np.ascontiguousarray(w[:, i].reshape(F, kw * C).T, dtype=dtype)
+              for i in range(kh)]  # (kw·C, F) per kernel row, rows (j, c) as B's
+    out = np.empty((N, Ho, Wo, F), dtype)
+    res = tmp = None
+    shift = dilation * planes.Wp
+    for r0, rows, B in planes.row_blocks():
+        n = rows * planes.Wp
+        if res is None:
+            res, tmp = np.empty((n, F), dtype), np.empty((n, F), dtype)
+        acc = res[:n]
+        np.matmul(B[:, :n].T, w_rows[0], out=acc)
+        for i in range(1, kh):
+            acc += np.matmul(B[:, i * shift:i * shift + n].T, w_rows[i], out=tmp[:n])
+        planes.crop_into(out, acc, r0, rows)
+    return out
 
 
 def _row_blocks(x, kh, kw, Ho, Wo, stride, padding, dilation):
@@ -135,12 +180,7 @@ def _forward(x: np.ndarray, w: np.ndarray, stride: int, padding: int, dilation: 
     Ho, Wo = _out_hw(x.shape, w.shape, stride, padding, dilation)
     dtype = np.result_type(x.dtype, w.dtype)
     if _flat(x, w.shape, stride):
-        planes = _Planes(x.astype(dtype, copy=False), kh, kw, padding, dilation)
-        wt = w.reshape(F, K).T.astype(dtype, copy=False)
-        full = np.empty((planes.L, F), dtype)
-        for a, z, cols_t in planes.blocks(K):
-            np.matmul(cols_t.T, wt, out=full[a:z])
-        return np.ascontiguousarray(full.reshape(N, planes.Hp, planes.Wp, F)[:, :Ho, :Wo])
+        return _flat_forward(x, w, padding, dilation, dtype)
     out = np.empty((N, Ho, Wo, F), dtype)
     wt = np.ascontiguousarray(w.reshape(F, K).T, dtype=dtype)
     for images, rows, cols in _row_blocks(x.astype(dtype, copy=False), kh, kw, Ho, Wo, stride,

@@ -340,6 +340,8 @@ BLOCK_CASES = [  # (N, H, W, C, F, k, stride, padding, dilation): odd sizes, eve
     (3, 11, 9, 2, 4, 3, 1, 0, 1),  # few channels: flat planes
     (3, 11, 9, 3, 4, 3, 1, 2, 2),
     (2, 10, 13, 3, 5, 5, 1, 2, 1),
+    (2, 13, 17, 1, 5, 3, 1, 2, 3),  # one channel, dilation 3: kernel rows 3·Wp apart
+    (3, 9, 23, 4, 2, 5, 1, 0, 1),  # four channels, blocks of rows across images
     (2, 9, 10, 3, 17, 3, 1, 1, 1),  # few channels, many filters: channels-last blocks
     (3, 11, 9, 5, 4, 3, 1, 1, 1),  # more channels: channels-last blocks
     (2, 9, 12, 6, 3, 3, 1, 0, 2),
