@@ -25,9 +25,9 @@ layer). Two layouts of the blocks, chosen by the channel and filter counts:
 
 The backward recomputes each block's cols instead of keeping them (in cache that is cheaper
 than reading them back from memory): dW is one GEMM per channels-last block; dX at stride 1
-(from FLIP_MIN_CHANNELS input channels) is itself a convolution, of the padded dout with the
-flipped filters (so no scatter-add at all); otherwise col2im, a strided add per kernel tap
-(never per pixel).
+(from FLIP_MIN_CHANNELS input channels, or when that conv is a flat one: few filters) is
+itself a convolution, of the padded dout with the flipped filters (so no scatter-add at all);
+otherwise col2im, a strided add per kernel tap (never per pixel).
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from cnn_core.geometry import output_size
 
 CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
 MIN_ROWS = 1024  # but at least this many rows: each GEMM call packs the whole weight matrix
-FLAT_MAX_CHANNELS = 4  # at most this many input channels: the flat-planes layout,
+FLAT_MAX_CHANNELS = 8  # at most this many input channels: the flat-planes layout,
 FLAT_MAX_FILTERS = 16  # and fewer filters than this
-FLIP_MIN_CHANNELS = 16  # dX as a conv of dout from this many input channels, else col2im
+FLIP_MIN_CHANNELS = 16  # dX as a conv of dout from this many input channels, or from
+FLIP_MAX_FILTERS = 8  # at most this many filters (that conv is then a flat one), else col2im
 
 
 def _pad(x: np.ndarray, padding: int) -> np.ndarray:
@@ -228,10 +229,13 @@ def _input_grad(dout, w, x_shape, stride, padding, dilation):
     correlation of dout padded by q = (k−1)·d − p with the filters flipped in space and
     with F and C swapped. Its GEMM has C columns: below FLIP_MIN_CHANNELS, too thin for
     BLAS, col2im is faster (measured: 1.5 against 2.6 ms for lenet's conv2, C = 6; 63
-    against 98 ms at C = 32)."""
-    F, kh, kw, C = w.shape
+    against 98 ms at C = 32), unless the flipped conv takes the flat path, with F ≤
+    FLIP_MAX_FILTERS channels (2.2 against 4.2 ms for lenet's conv1, F = 6, C = 3; at
+    F = 12 they are even)."""
+    n_filters, kh, kw, C = w.shape
     q = (kh - 1) * dilation - padding
-    if stride != 1 or kh != kw or q < 0 or C < FLIP_MIN_CHANNELS:
+    flat = n_filters <= min(FLIP_MAX_FILTERS, FLAT_MAX_CHANNELS) and C < FLAT_MAX_FILTERS
+    if stride != 1 or kh != kw or q < 0 or (C < FLIP_MIN_CHANNELS and not flat):
         return _col2im(dout, w, x_shape, stride, padding, dilation)
     w_flip = np.ascontiguousarray(w[:, ::-1, ::-1, :].transpose(3, 1, 2, 0))  # (C,kh,kw,F)
     dx = _forward(dout, w_flip, 1, q, dilation)

@@ -362,6 +362,8 @@ def test_blocked_conv_forward_and_backward_match_references(monkeypatch, block, 
     monkeypatch.setattr(cnn_core.conv, "CHUNK_FLOATS", block)
     monkeypatch.setattr(cnn_core.conv, "MIN_ROWS", 1)
     monkeypatch.setattr(cnn_core.conv, "FLIP_MIN_CHANNELS", flip)
+    # flip = 1000: col2im for every case (no flipped conv for few filters either)
+    monkeypatch.setattr(cnn_core.conv, "FLIP_MAX_FILTERS", 8 if flip == 1 else 0)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((N, H, W, C)).astype(np.float32)
     w = rng.standard_normal((F, k, k, C)).astype(np.float32)
