@@ -2,6 +2,8 @@
 # Start, or resume after its last finished epoch (the same line does both), the training
 # run of the issue-12 convnet: detached, nice'd, one BLAS thread, checkpoints outside the
 # repository. Run from anywhere; it trains with this checkout's cnn_core.
+# The run began with --epochs 30; after epoch 9 it was resumed with --epochs 20 (the
+# cosine schedule shortened to fit the session), which this line now gives.
 #   scripts/train_convnet.sh            # start or resume
 #   tail -f /work/runs/convnet-deep/train.log
 set -eu
@@ -16,7 +18,7 @@ fi
 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup nice -n 19 \
     python -m cnn_core.train --arch convnet --name convnet \
     --title "ConvNet (7 conv layers)" --data "$DATA" \
-    --epochs 30 --batch-size 128 --lr 0.1 --warmup-epochs 2 \
+    --epochs 20 --batch-size 128 --lr 0.1 --warmup-epochs 2 \
     --weight-decay 5e-4 --first-decay 1.9e-3 --first-init-scale 0.1 \
     --label-smoothing 0.1 --ema 0.999 \
     --checkpoint-dir "$RUN" --out "$RUN/out" --float16 --resume \
