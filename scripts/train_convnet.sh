@@ -18,7 +18,7 @@ if [ -f "$RUN/train.pid" ] && kill -0 "$(cat "$RUN/train.pid")" 2>/dev/null; the
     echo "already running: pid $(cat "$RUN/train.pid") (log $RUN/train.log)" >&2
     exit 1
 fi
-OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup nice -n 19 \
+OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup nice -n 5 \
     python -m cnn_core.train --arch convnet --name convnet \
     --title "ConvNet (7 conv layers)" --data "$DATA" \
     --epochs 20 --batch-size 128 --lr 0.1 --warmup-epochs 2 \
