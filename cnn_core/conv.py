@@ -114,11 +114,11 @@ class _Planes:
                 B[j * C:(j + 1) * C] = self.planes[:, start:start + n + self.reach]
             yield r0, n // Wp, B
 
-    def crop_into(self, out: np.ndarray, res: np.ndarray, r0: int, rows: int):
-        """Copy the valid outputs of res (rows·Wp, F), padded rows r0.., into out (N,Ho,Wo,F):
-        each image's first Ho rows, first Wo columns."""
+    def crop_into(self, out: np.ndarray, res_t: np.ndarray, r0: int, rows: int):
+        """Copy the valid outputs of res_t (F, rows·Wp), padded rows r0.., into out
+        (N,Ho,Wo,F): each image's first Ho rows, first Wo columns."""
         N, Ho, Wo, F = out.shape
-        res = res.reshape(rows, self.Wp, F)
+        res = res_t.reshape(F, rows, self.Wp).transpose(1, 2, 0)
         for n in range(r0 // self.Hp, (r0 + rows - 1) // self.Hp + 1):
             top = n * self.Hp
             lo, hi = max(r0, top), min(r0 + rows, top + Ho)
@@ -127,25 +127,27 @@ class _Planes:
 
 
 def _flat_forward(x, w, padding, dilation, dtype):
-    """Stride-1 conv of few channels: per block of padded rows, kh GEMMs (positions × kw·C)
-    @ (kw·C × F), one per kernel row, on shifted slices of one block B, summed."""
+    """Stride-1 conv of few channels: per block of padded rows, kh GEMMs (F × kw·C) @
+    (kw·C × positions), one per kernel row, on shifted slices of one block B, summed. F-major
+    (the F × positions result transposed by the crop): 1.6× faster GEMMs than positions-major
+    for 6 filters, more than the strided crop costs."""
     N = x.shape[0]
     F, kh, kw, C = w.shape
     Ho, Wo = _out_hw(x.shape, w.shape, 1, padding, dilation)
     planes = _Planes(x.astype(dtype, copy=False), kh, kw, padding, dilation)
-    w_rows = [np.ascontiguousarray(w[:, i].reshape(F, kw * C).T, dtype=dtype)
-              for i in range(kh)]  # (kw·C, F) per kernel row, rows (j, c) as B's
+    w_rows = [np.ascontiguousarray(w[:, i].reshape(F, kw * C), dtype=dtype)
+              for i in range(kh)]  # (F, kw·C) per kernel row, columns (j, c) as B's rows
     out = np.empty((N, Ho, Wo, F), dtype)
     res = tmp = None
     shift = dilation * planes.Wp
     for r0, rows, B in planes.row_blocks():
         n = rows * planes.Wp
         if res is None:
-            res, tmp = np.empty((n, F), dtype), np.empty((n, F), dtype)
-        acc = res[:n]
-        np.matmul(B[:, :n].T, w_rows[0], out=acc)
+            res, tmp = np.empty((F, n), dtype), np.empty((F, n), dtype)
+        acc = res[:, :n]
+        np.matmul(w_rows[0], B[:, :n], out=acc)
         for i in range(1, kh):
-            acc += np.matmul(B[:, i * shift:i * shift + n].T, w_rows[i], out=tmp[:n])
+            acc += np.matmul(w_rows[i], B[:, i * shift:i * shift + n], out=tmp[:, :n])
         planes.crop_into(out, acc, r0, rows)
     return out
 
