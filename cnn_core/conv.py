@@ -40,7 +40,7 @@ from cnn_core.geometry import output_size
 CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
 MIN_ROWS = 1024  # but at least this many rows: each GEMM call packs the whole weight matrix
 FLAT_MAX_CHANNELS = 8  # at most this many input channels: the flat-planes layout,
-FLAT_MAX_FILTERS = 16  # and fewer filters than this
+FLAT_MAX_FILTERS = 12  # and fewer filters than this (even at 12 on 64×32×32×3; 16: 0.8×)
 FLIP_MIN_CHANNELS = 16  # dX as a conv of dout from this many input channels, or from
 FLIP_MAX_FILTERS = 8  # at most this many filters (that conv is then a flat one), else col2im
 
