@@ -215,6 +215,8 @@ def _col2im(dout, w, x_shape, stride, padding, dilation):
     N, H, W, C = x_shape
     F, kh, kw, _ = w.shape
     _, Ho, Wo, _ = dout.shape
+    if stride == 1:
+        return _col2im_rows(dout, w, x_shape, padding, dilation)
     d = (w.reshape(F, -1).T @ dout.reshape(-1, F).T).reshape(kh, kw, C, N, Ho, Wo)
     dxp = np.zeros((C, N, H + 2 * padding, W + 2 * padding), dtype=d.dtype)
     for i in range(kh):
@@ -222,6 +224,37 @@ def _col2im(dout, w, x_shape, stride, padding, dilation):
             r, c = i * dilation, j * dilation
             dxp[:, :, r:r + stride * (Ho - 1) + 1:stride, c:c + stride * (Wo - 1) + 1:stride] \
                 += d[i, j]
+    return np.ascontiguousarray(
+        dxp[:, :, padding:padding + H, padding:padding + W].transpose(1, 2, 3, 0))
+
+
+def _col2im_rows(dout, w, x_shape, padding, dilation):
+    """col2im at stride 1 with whole padded rows: dout laid on (F, n, Ho, Wp), zero past Wo,
+    so output position (h, w) of an image is h·Wp + w and tap (i, j) adds to the padded
+    pixel h·Wp + w + i·d·Wp + j·d: one (C, n, Ho·Wp) add of long runs per tap (rows of Wo
+    floats were 10× more inner loops for lenet's conv2). The zero columns make wrapping
+    past a row's end harmless: only positions w ≥ Wo wrap. Blocks of n images keep the
+    (kh·kw·C, n·Ho·Wp) product in cache."""
+    N, H, W, C = x_shape
+    F, kh, kw, _ = w.shape
+    _, Ho, Wo, _ = dout.shape
+    Hp, Wp = H + 2 * padding, W + 2 * padding
+    K, per_image = kh * kw * C, Ho * Wp
+    step = max(1, 4 * CHUNK_FLOATS // (K * per_image))
+    wt = w.reshape(F, K).T
+    grid = np.zeros((F, min(step, N), Ho, Wp), dout.dtype)
+    dxp = np.zeros((C, N, Hp * Wp + (kw - 1) * dilation), np.result_type(dout.dtype, w.dtype))
+    for n0 in range(0, N, step):
+        n = min(step, N - n0)
+        g = grid[:, :n]
+        g[:, :, :, :Wo] = dout[n0:n0 + n].transpose(3, 0, 1, 2)
+        d = (wt @ g.reshape(F, -1)).reshape(kh, kw, C, n, per_image)
+        block = dxp[:, n0:n0 + n]
+        for i in range(kh):
+            for j in range(kw):
+                o = (i * Wp + j) * dilation
+                block[:, :, o:o + per_image] += d[i, j]
+    dxp = dxp[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
     return np.ascontiguousarray(
         dxp[:, :, padding:padding + H, padding:padding + W].transpose(1, 2, 3, 0))
 
