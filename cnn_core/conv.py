@@ -14,22 +14,16 @@ layer). Two layouts of the blocks, chosen by the channel and filter counts:
 - many channels: channels-last cols, a row per output position, (kh, kw, C) as w's memory
   layout, copied from the input in runs of kw·C floats;
 - few channels (a picture's 3) and few filters (below FLAT_MAX_FILTERS: with more, the GEMM
-  is the cost and the wasted border positions below lose) at stride 1: the padded input as
-  flat channels-first planes (C, N·Hp·Wp). Tap (i, j) then reads one contiguous slice
-  shifted by i·d·Wp + j·d. A block of padded rows copies the kw·C slices of kernel row 0
-  once, B = (kw·C, positions + (kh−1)·d·Wp); kernel row i's colsᵀ is B shifted by i·d·Wp,
-  a strided BLAS operand with no copy, so the conv is kh GEMMs with K = kw·C summed (kh×
-  fewer copies than every tap's slice: the copies were the cost), F-major (F × positions).
-  Outputs are computed on the whole padded grid and each block's valid rows and columns
-  (the Hp−Ho bottom rows and Wp−Wo right columns are garbage) copied into the output.
+  is the cost and the flat path's wasted border positions lose) at stride 1: flat
+  channels-first planes, kh GEMMs on shifted slices of one copied block per kernel row
+  (cnn_core.conv_flat), forward and dW.
 
 The backward recomputes each block's cols instead of keeping them (in cache that is cheaper
-than reading them back from memory): dW is one GEMM per channels-last block, or for a
-flat conv kh GEMMs per block of B with dout laid on the padded grid; dX at stride 1
-(from FLIP_MIN_CHANNELS input channels, or when that conv is a flat one: few filters) is
-itself a convolution, of the padded dout with the flipped filters (so no scatter-add at all);
-otherwise col2im, a strided add per kernel tap (never per pixel; at stride 1 on whole
-padded rows, one long add per tap).
+than reading them back from memory): dW is one GEMM per channels-last block (or the flat
+path's); dX at stride 1 (from FLIP_MIN_CHANNELS input channels, or when that conv is a flat
+one: few filters) is itself a convolution, of the padded dout with the flipped filters (so
+no scatter-add at all); otherwise col2im, a strided add per kernel tap (never per pixel; at
+stride 1 on whole padded rows, one long add per tap).
 """
 
 from __future__ import annotations
@@ -37,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnn_core.conv_flat import flat_forward, flat_weight_grad
 from cnn_core.geometry import output_size
 
 CHUNK_FLOATS = 1 << 17  # cols floats per block (512 kB of float32): stays in a core's L2,
@@ -82,101 +77,6 @@ def _flat(x: np.ndarray, w_shape, stride: int) -> bool:
     return stride == 1 and x.shape[3] <= FLAT_MAX_CHANNELS and w_shape[0] < FLAT_MAX_FILTERS
 
 
-class _Planes:
-    """x (N,H,W,C) padded and flattened channels-first to (C, N·Hp·Wp + tail) planes, for a
-    stride-1 conv with kh×kw taps at dilation d. Output position p (on the padded grid) of
-    tap (i, j) reads planes[:, p + i·d·Wp + j·d]."""
-
-    def __init__(self, x: np.ndarray, kh: int, kw: int, padding: int, dilation: int):
-        N, H, W, C = x.shape
-        self.N, self.C, self.kh, self.kw, self.d = N, C, kh, kw, dilation
-        self.Hp, self.Wp = H + 2 * padding, W + 2 * padding
-        self.L = N * self.Hp * self.Wp  # output positions on the padded grid
-        self.reach = (kh - 1) * dilation * self.Wp  # the last kernel row's shift
-        self.planes = np.zeros((C, self.L + self.reach + (kw - 1) * dilation), x.dtype)
-        grid = self.planes[:, :self.L].reshape(C, N, self.Hp, self.Wp)
-        grid[:, :, padding:padding + H, padding:padding + W] = x.transpose(3, 0, 1, 2)
-
-    def row_blocks(self):
-        """Yield (first padded row R0, rows, B) in order over the N·Hp padded rows: B
-        (kw·C, rows·Wp + reach) holds, row (j, c), the plane c shifted by j·d from position
-        R0·Wp on. Kernel row i's colsᵀ for these rows·Wp positions is then the slice
-        B[:, i·d·Wp:][:, :rows·Wp]: one BLAS operand, no copy (kh× fewer copies than
-        building every tap's row)."""
-        C, Wp = self.C, self.Wp
-        run = self.kw * C
-        rows = max(self.kh, CHUNK_FLOATS // (run * Wp) - (self.kh - 1) * self.d)
-        buf = np.empty((run, rows * Wp + self.reach), self.planes.dtype)
-        total = self.N * self.Hp
-        for r0 in range(0, total, rows):
-            n = (min(total, r0 + rows) - r0) * Wp
-            B = buf[:, :n + self.reach]
-            for j in range(self.kw):
-                start = r0 * Wp + j * self.d
-                B[j * C:(j + 1) * C] = self.planes[:, start:start + n + self.reach]
-            yield r0, n // Wp, B
-
-    def crop_into(self, out: np.ndarray, res_t: np.ndarray, r0: int, rows: int):
-        """Copy the valid outputs of res_t (F, rows·Wp), padded rows r0.., into out
-        (N,Ho,Wo,F): each image's first Ho rows, first Wo columns."""
-        N, Ho, Wo, F = out.shape
-        res = res_t.reshape(F, rows, self.Wp).transpose(1, 2, 0)
-        for n in range(r0 // self.Hp, (r0 + rows - 1) // self.Hp + 1):
-            top = n * self.Hp
-            lo, hi = max(r0, top), min(r0 + rows, top + Ho)
-            if lo < hi:
-                out[n, lo - top:hi - top] = res[lo - r0:hi - r0, :Wo]
-
-
-def _flat_weight_grad(x, dout, w_shape, padding, dilation):
-    """dW of a flat (stride-1, few channels and filters) conv: dout laid F-major on the
-    padded grid (F, N·Hp·Wp), zero at the garbage positions, and per block of padded rows
-    and kernel row i, dW[:, i] += that block of it (F × positions) @ B shifted by i·d·Wp,
-    transposed (positions × kw·C). Copies are the kw·C slices of B (the channels-last
-    blocks copied kh·kw·C runs of kw·C floats per position: 1.3 of lenet conv1's 1.9 ms)."""
-    F, kh, kw, C = w_shape
-    N, Ho, Wo, _ = dout.shape
-    planes = _Planes(x.astype(dout.dtype, copy=False), kh, kw, padding, dilation)
-    Hp, Wp = planes.Hp, planes.Wp
-    dw = np.zeros((kh, F, kw * C), dout.dtype)
-    grid = np.zeros((F, N, Hp, Wp), dout.dtype)
-    grid[:, :, :Ho, :Wo] = dout.transpose(3, 0, 1, 2)
-    grid = grid.reshape(F, N * Hp * Wp)
-    shift = dilation * Wp
-    for r0, rows, B in planes.row_blocks():
-        g = grid[:, r0 * Wp:(r0 + rows) * Wp]
-        n = g.shape[1]
-        for i in range(kh):
-            dw[i] += g @ B[:, i * shift:i * shift + n].T
-    return np.ascontiguousarray(dw.reshape(kh, F, kw, C).transpose(1, 0, 2, 3))
-
-
-def _flat_forward(x, w, padding, dilation, dtype):
-    """Stride-1 conv of few channels: per block of padded rows, kh GEMMs (F × kw·C) @
-    (kw·C × positions), one per kernel row, on shifted slices of one block B, summed. F-major
-    (the F × positions result transposed by the crop): 1.6× faster GEMMs than positions-major
-    for 6 filters, more than the strided crop costs."""
-    N = x.shape[0]
-    F, kh, kw, C = w.shape
-    Ho, Wo = _out_hw(x.shape, w.shape, 1, padding, dilation)
-    planes = _Planes(x.astype(dtype, copy=False), kh, kw, padding, dilation)
-    w_rows = [np.ascontiguousarray(w[:, i].reshape(F, kw * C), dtype=dtype)
-              for i in range(kh)]  # (F, kw·C) per kernel row, columns (j, c) as B's rows
-    out = np.empty((N, Ho, Wo, F), dtype)
-    res = tmp = None
-    shift = dilation * planes.Wp
-    for r0, rows, B in planes.row_blocks():
-        n = rows * planes.Wp
-        if res is None:
-            res, tmp = np.empty((F, n), dtype), np.empty((F, n), dtype)
-        acc = res[:, :n]
-        np.matmul(w_rows[0], B[:, :n], out=acc)
-        for i in range(1, kh):
-            acc += np.matmul(w_rows[i], B[:, i * shift:i * shift + n], out=tmp[:, :n])
-        planes.crop_into(out, acc, r0, rows)
-    return out
-
-
 def _row_blocks(x, kh, kw, Ho, Wo, stride, padding, dilation):
     """Yield (images, rows, cols (n, r, Wo, kh, kw, C)) of channels-last blocks, in order:
     whole images when one image's cols are small, else rows of one image."""
@@ -208,7 +108,7 @@ def _forward(x: np.ndarray, w: np.ndarray, stride: int, padding: int, dilation: 
     Ho, Wo = _out_hw(x.shape, w.shape, stride, padding, dilation)
     dtype = np.result_type(x.dtype, w.dtype)
     if _flat(x, w.shape, stride):
-        return _flat_forward(x, w, padding, dilation, dtype)
+        return flat_forward(x, w, padding, dilation, dtype, CHUNK_FLOATS)
     out = np.empty((N, Ho, Wo, F), dtype)
     wt = np.ascontiguousarray(w.reshape(F, K).T, dtype=dtype)
     for images, rows, cols in _row_blocks(x.astype(dtype, copy=False), kh, kw, Ho, Wo, stride,
@@ -221,7 +121,7 @@ def _weight_grad(x, dout, w_shape, stride, padding, dilation):
     """dW (F,kh,kw,C) = Σ over positions of dout ⊗ receptive field, block by block."""
     F, kh, kw, C = w_shape
     if _flat(x, w_shape, stride):
-        return _flat_weight_grad(x, dout, w_shape, padding, dilation)
+        return flat_weight_grad(x, dout, w_shape, padding, dilation, CHUNK_FLOATS)
     K = kh * kw * C
     N, Ho, Wo, _ = dout.shape
     dw_t = np.zeros((K, F), dout.dtype)  # accumulated as (K, F): cols_t @ dout
