@@ -435,9 +435,13 @@ def test_max_pool_backward_with_ties_matches_first_argmax(monkeypatch, H, W, siz
     np.testing.assert_allclose(dx, reference_max_pool_backward(x, dout, size, stride), atol=1e-6)
 
 
+@pytest.mark.parametrize("block", [64, 1 << 16])  # blocks of rows: many, or one
 @pytest.mark.parametrize("shape", [(64, 8, 8, 4), (3000, 2)])
-def test_batchnorm_statistics_keep_float32_precision_far_from_zero(shape):
+def test_batchnorm_statistics_keep_float32_precision_far_from_zero(monkeypatch, shape, block):
     # inputs ~1000 ± 0.1: E[x²] − μ² in float32 cancels to noise (ulp(10⁶) = 0.06 ≫ σ² = 0.01)
+    import cnn_core.batchnorm
+
+    monkeypatch.setattr(cnn_core.batchnorm, "BN_CHUNK", block)
     rng = np.random.default_rng(12)
     x64 = 1000 + 0.1 * rng.standard_normal(shape) + np.arange(shape[-1])
     x = x64.astype(np.float32)
