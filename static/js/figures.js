@@ -23,10 +23,10 @@ function axes(layout, n, h, w, full = Math.max(h, w)) {
 }
 
 /** A colour bar for one row of a grid figure: ±max (per map) or the shared range's numbers. */
-function bar(t, row, rows, lo, hi, shared) {
+function bar(t, row, rows, lo, hi, shared, span = 1) {
   const ticks = lo < 0 ? [-1, 0, 1] : [0, 1];
   const text = shared ? ticks.map((v) => (v * hi).toFixed(2)) : ticks.map((v) => ({ "-1": "−max", 0: "0", 1: "max" })[v]);
-  return { thickness: t.big ? 20 : 12, len: 0.85 / rows, x: 1.01, y: 1 - (row + 0.5) / rows,
+  return { thickness: t.big ? 20 : 12, len: 0.85 * span / rows, x: 1.01, y: 1 - (row + span / 2) / rows,
     tickvals: ticks, ticktext: text, tickfont: { size: t.font - 1 }, outlinewidth: 0 };
 }
 
@@ -86,18 +86,25 @@ export function layerFigure(d, rowNames = ["Filter", "Feature map", "After ReLU"
 }
 
 /** Rows of activation maps: rows = [{layer, kind, shape, maps: [{data, h, w}], label, note}],
- * up to `cols` maps each, all drawn at the scale of the largest map; one colour bar per row. */
+ * up to `cols` maps each, all drawn at the scale of the largest map; one colour bar per layer.
+ * A row with label === false continues the one above (a layer's maps wrapped onto more rows):
+ * it shares that layer's range ("one range for the layer") and its colour bar. */
 export function mapsFigure(rows, cols) {
   const t = theme();
   const shared = state.range === "layer";
   const full = Math.max(...rows.map((a) => Math.max(a.shape[0], a.shape[1])));
+  const first = rows.map((a, r) => (a.label === false && r > 0 ? null : r)); // each row's layer's first row
+  first.forEach((f, r) => { if (f === null) first[r] = first[r - 1]; });
+  const span = (r) => first.filter((f) => f === r).length;
+  const layerPeak = rows.map((a, r) => Math.max(...rows.filter((_, q) => first[q] === first[r])
+    .flatMap((b) => b.maps.map((m) => peakOf(m.data, a.kind === "conv")))));
   const traces = [], annotations = [];
   const layout = { grid: { rows: rows.length, columns: cols, pattern: "independent", xgap: 0.05, ygap: 0.12 },
     margin: { l: t.font * 10, r: t.font * 4.5, t: 10, b: 10 }, showlegend: false, dragmode: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", annotations };
   rows.forEach((a, r) => {
     const signed = a.kind === "conv";
-    const rowPeak = Math.max(...a.maps.map((m) => peakOf(m.data, signed)));
+    const rowPeak = layerPeak[r];
     for (let c = 0; c < cols; c++) {
       const n = r * cols + c + 1, i = n === 1 ? "" : n; // Plotly names the first axes x, y
       const [h, w] = a.shape;
@@ -110,8 +117,8 @@ export function mapsFigure(rows, cols) {
       const z = [];
       for (let y = 0; y < h; y++) z.push(Array.from(data.subarray(y * w, (y + 1) * w), (v) => v / peak));
       traces.push({ type: "heatmap", z, zmin: signed ? -1 : 0, zmax: 1, xaxis: `x${i}`, yaxis: `y${i}`,
-        colorscale: colorscale(signed ? "diverging" : "viridis"), showscale: c === 0, zsmooth: false,
-        colorbar: bar(t, r, rows.length, signed ? -1 : 0, rowPeak, shared),
+        colorscale: colorscale(signed ? "diverging" : "viridis"), showscale: c === 0 && first[r] === r,
+        zsmooth: false, colorbar: bar(t, r, rows.length, signed ? -1 : 0, rowPeak, shared, span(r)),
         hovertemplate: `${a.layer} map ${c + 1}<extra></extra>` });
     }
     if (a.label === false) return;

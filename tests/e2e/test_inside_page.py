@@ -65,7 +65,13 @@ def test_step_10_overlays_the_apis_grad_cam_and_saliency(page, live_server):
 
 
 def test_the_verdict_says_when_it_is_not_sure(page, live_server):
-    for img, sure in (("sample-checkerboard", False), ("sample-ship", True)):
+    # one sample the network is sure of and one it is not, whichever they are for this model
+    names = [s["image_id"] for s in live_server.get("/api/samples")["samples"]]
+    top = {img: max(live_server.post_json("/api/models/convnet/predict",
+                                          {"image_id": img})["probabilities"]) for img in names}
+    cases = [(next(i for i in names if top[i] >= 0.5), True),
+             (next(i for i in names if top[i] < 0.5), False)]
+    for img, sure in cases:
         open_app(page, live_server, f"img={img}&step=10&model=convnet&nv=why")
         page.wait_for_selector(".why-verdict:not(:empty)")
         res = live_server.post_json("/api/models/convnet/predict", {"image_id": img})
@@ -80,21 +86,21 @@ def test_the_verdict_says_when_it_is_not_sure(page, live_server):
 
 
 def test_a_clicked_map_shows_its_filters_top_patches(page, live_server):
-    open_app(page, live_server, "img=sample-horse&step=10&model=convnet&lay=relu2")
+    open_app(page, live_server, "img=sample-horse&step=10&model=lenet&lay=relu2")
     page.wait_for_selector("#net-acts .heatmaplayer image")
     box = page.locator("#net-acts .heatmaplayer image").nth(3).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#why-patches[data-filter='3'][data-layer='conv2'] canvas")
     assert state(page)["pf"] == 3 and state(page)["nv"] == "filter"
     assert page.is_hidden("#net-acts") and page.is_visible("#why-patches")
-    api = live_server.get("/api/models/convnet/top_patches?layer=conv2&filter=3")
+    api = live_server.get("/api/models/lenet/top_patches?layer=conv2&filter=3")
     shown = [float(v) for v in page.eval_on_selector_all(
         "#why-patches figure", "els => els.map((e) => e.dataset.activation)")]
     np.testing.assert_allclose(shown, api["activations"], rtol=1e-7)
     caption = page.text_content("#why-patches .patches-caption")
-    assert "10×10 pixels" in caption and f"{api['searched']:,}" in caption
+    assert "14×14 pixels" in caption and f"{api['searched']:,}" in caption
     sizes = page.eval_on_selector_all("#why-patches canvas", "els => els.map((c) => c.width)")
-    assert len(sizes) == 9 and len(set(sizes)) == 1 and sizes[0] % 10 == 0
+    assert len(sizes) == 9 and len(set(sizes)) == 1 and sizes[0] % 14 == 0
     assert page.errors == []
 
 
@@ -132,4 +138,26 @@ def test_step_7_a_learned_tile_shows_its_top_patches(page, live_server):
     }""")
     tiles = _typed(live_server.get("/api/models/convnet/filters?layer=conv1")["tiles"])
     assert np.array(weights).reshape(5, 5, 4)[..., :3].tolist() == tiles[4].tolist()
+    assert page.errors == []
+
+
+MAP_TRACES = """() => document.querySelector('#net-acts').data.map((d) => [
+  d.showscale, Math.max(...d.z.flat().map(Math.abs)), d.colorbar?.ticktext ?? null])"""
+
+
+def test_a_layer_wrapped_onto_rows_has_one_range_and_one_colour_bar(page, live_server):
+    """conv1's 32 maps take several rows in step 10: "one range for the layer" is the layer's."""
+    open_app(page, live_server, "img=sample-car&step=10&model=convnet&lay=conv1&range=layer")
+    page.wait_for_selector("#net-acts .heatmaplayer image")
+    traces = page.evaluate(MAP_TRACES)
+    res = live_server.post_json("/api/models/convnet/predict", {"image_id": "sample-car"})
+    conv1 = next(a for a in res["activations"] if a["layer"] == "conv1")
+    maps = [_typed(m) for m in conv1["maps"]]
+    peak = max(float(np.abs(m).max()) for m in maps)
+    assert len(traces) == len(maps) == 32
+    bars = [t for t in traces if t[0]]
+    assert len(bars) == 1 and bars[0][2] == [f"{-peak:.2f}", "0.00", f"{peak:.2f}"]
+    # every map drawn at the layer's scale: its largest |value| over the layer's
+    np.testing.assert_allclose([t[1] for t in traces],
+                               [float(np.abs(m).max()) / peak for m in maps], rtol=2e-3)  # f2
     assert page.errors == []
