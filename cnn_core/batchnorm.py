@@ -12,7 +12,7 @@ import numpy as np
 BN_CHUNK = 1 << 16  # floats per block of rows in batchnorm's passes: a block stays in cache
 
 
-def _row_blocks(m: int, C: int):
+def _blocks(m: int, C: int):
     """Slices of about BN_CHUNK floats over m rows of C."""
     step = max(1, BN_CHUNK // C)
     return [slice(a, min(m, a + step)) for a in range(0, m, step)]
@@ -35,7 +35,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum
         ones = np.ones(min(m, max(1, BN_CHUNK // C)), flat.dtype)
         first = (np.ones(m, flat.dtype) @ flat) / m
         sums, squares = np.zeros(C, flat.dtype), np.zeros(C, flat.dtype)
-        for rows in _row_blocks(m, C):
+        for rows in _blocks(m, C):
             xc = flat[rows] - first
             sums += ones[:len(xc)] @ xc
             squares += np.einsum("ij,ij->j", xc, xc)
@@ -52,7 +52,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum
     scale = (gamma * inv_std).astype(x.dtype)
     mean, shift = mean.astype(x.dtype), np.asarray(beta, x.dtype)
     out = np.empty(flat.shape, x.dtype)
-    for rows in _row_blocks(m, C):
+    for rows in _blocks(m, C):
         y = out[rows]
         np.subtract(flat[rows], mean, out=y)
         y *= scale
@@ -72,7 +72,7 @@ def batchnorm_backward(dout, cache):
     d = dout.reshape(flat.shape)
     m, C = d.shape
     dbeta = np.ones(m, d.dtype) @ d
-    blocks = _row_blocks(m, C)
+    blocks = _blocks(m, C)
     dgamma = np.zeros(C, np.result_type(d.dtype, flat.dtype))
     for rows in blocks:
         dgamma += np.einsum("ij,ij->j", d[rows], flat[rows] - mean)
