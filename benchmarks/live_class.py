@@ -87,13 +87,15 @@ def put(url: str, body: dict, secret: str) -> int:
         return r.status
 
 
-def follow(url: str, received: dict, ready: threading.Barrier, stop: threading.Event) -> None:
-    """One follower: record (seq → perf_counter at receipt), reconnecting like EventSource."""
+def follow(url: str, token: str, received: dict, ready: threading.Barrier,
+           stop: threading.Event) -> None:
+    """One follower (a joined student's token): record (seq → perf_counter at receipt),
+    reconnecting like EventSource."""
     last = None
     first = True
     while not stop.is_set():
         try:
-            sse = SSE(url, last_event_id=last, timeout=30)
+            sse = SSE(url, token=token, last_event_id=last, timeout=30)
             while not stop.is_set():
                 event = sse.next()
                 if event is None:
@@ -197,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         ready = threading.Barrier(args.followers + 1)
         received = [{} for _ in range(args.followers)]
+        tokens = [json.loads(http.request("POST", f"{events[i % 2]}/api/classes/{code}/students",
+                                          json={}).data)["token"]
+                  for i in range(args.followers)]  # each follower a student who joined
         threads = [threading.Thread(target=follow, daemon=True, args=(
-            f"{events[i % 2]}/api/classes/{code}/events", received[i], ready, stop))
+            f"{events[i % 2]}/api/classes/{code}/events", tokens[i], received[i], ready, stop))
             for i in range(args.followers)]
         for t in threads:
             t.start()
