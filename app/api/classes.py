@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
-import select
-import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import segno
 from flask import Response, current_app, request, url_for
@@ -54,20 +49,16 @@ from app.live_schemas import (
     TallyResponse,
     TeacherHeader,
 )
+from app.live_stream import STREAM_SECONDS, store_errors, stream
 from app.problems import ApiError, documented
 
 bp = APIBlueprint("classes", __name__, url_prefix="/api/classes",
                   abp_tags=[Tag(name="live class")],
                   abp_responses=documented(400, 404, 422, 429))
 
-HEARTBEAT_SECONDS = 15  # a comment line this often: proxies keep the stream, dead peers show
-HANGUP_CHECK_SECONDS = 2  # a waiting stream looks this often whether its client hung up
-STREAM_SECONDS = 300  # then the server ends the stream; EventSource reconnects by itself
 _open = {"streams": 0}  # this worker's open event streams (CLASS_STREAMS_PER_WORKER)
 _open_lock = threading.Lock()
-RETRY_MS = 1000  # EventSource's reconnection delay
 STREAM_RETRY_SECONDS = 10  # a token with all its streams open: try again after this
-STORE_OUTAGE_SECONDS = 30  # how long a stream waits for a store that went away
 
 
 def _classes() -> Classes:
@@ -276,7 +267,7 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
                        field="token", slug="too-many-streams",
                        headers={"Retry-After": str(STREAM_RETRY_SECONDS)})
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    response = Response(_stream(classes, path.code, last, seconds, slot, sock),
+    response = Response(stream(classes, path.code, last, seconds, slot, sock),
                         mimetype="text/event-stream")
     # Werkzeug and gunicorn call this when the response ends: the server ended it, or a
     # write to a client that went away failed (a heartbeat at the latest)
@@ -290,69 +281,5 @@ def _stream_closed(slot: StreamSlot | None) -> None:
     with _open_lock:
         _open["streams"] -= 1
     if slot is not None:
-        with contextlib.suppress(*_store_errors()):  # unreachable: the lease lapses by itself
+        with contextlib.suppress(*store_errors()):  # unreachable: the lease lapses by itself
             slot.release()
-
-
-def _store_errors() -> tuple[type[Exception], ...]:
-    """OSError, and redis's errors when a Redis class store has imported redis (disk mode
-    never imports it)."""
-    redis = sys.modules.get("redis")
-    return (OSError, redis.RedisError) if redis else (OSError,)
-
-
-def _hung_up(sock: socket.socket | None) -> bool:
-    """True if the client closed its connection: an EventSource sends nothing after its
-    request, so a readable socket that reads as empty (peeked) is one that hung up. Without
-    this a stream would notice a closed tab only when a write fails (a heartbeat or two
-    later) and hold its thread and its token's slot meanwhile."""
-    if sock is None:
-        return False
-    try:
-        poll = select.poll()
-        poll.register(sock, select.POLLIN)
-        return bool(poll.poll(0)) and sock.recv(1, socket.MSG_PEEK) == b""
-    except (ConnectionError, TimeoutError):
-        return True
-    except (OSError, ValueError):  # closed already, or TLS (no peeking): writes will tell
-        return False
-
-
-def _stream(classes: Classes, code: str, last: str | None, seconds: float,
-            slot: StreamSlot, sock: socket.socket | None = None) -> Iterator[str]:
-    """The SSE body: retry, then events as they come, comments as heartbeats; it ends after
-    `seconds` (the client reconnects with Last-Event-ID), or when the client hangs up
-    (looked at every HANGUP_CHECK_SECONDS). It keeps its slot's lease alive."""
-    yield f"retry: {RETRY_MS}\n\n"
-    end = time.monotonic() + seconds
-    beat = min(HEARTBEAT_SECONDS, slot.ttl / 3)
-    wrote = time.monotonic()
-    outage = None
-    while time.monotonic() < end:
-        try:
-            wait = min(HANGUP_CHECK_SECONDS, beat, max(0.0, end - time.monotonic()))
-            found = classes.store.events(code, last, wait)
-            slot.refresh()
-            outage = None
-        except _store_errors():
-            outage = outage or time.monotonic()
-            if time.monotonic() - outage > STORE_OUTAGE_SECONDS:
-                return
-            yield ": store unavailable, retrying\n\n"
-            time.sleep(0.5)
-            continue
-        for event_id, data in found:
-            yield f"id: {event_id}\ndata: {data}\n\n"
-            wrote, last = time.monotonic(), event_id
-            if json.loads(data)["kind"] == "end":
-                return
-        if found:
-            continue
-        if _hung_up(sock):
-            return
-        if classes.store.load(code) is None:  # ended (its log deleted) or expired
-            yield 'event: end\ndata: {"kind": "end"}\n\n'
-            return
-        if time.monotonic() - wrote >= beat:
-            yield ": ping\n\n"
-            wrote = time.monotonic()
