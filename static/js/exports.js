@@ -27,7 +27,7 @@ async function fetchExport(button, path, body) {
   } catch (e) {
     if (e.status !== 503 || e.retryAfter === null || e.retryAfter > RETRY_MAX_S) throw e;
     for (let left = e.retryAfter; left > 0; left--) {
-      button.textContent = `Server busy: retrying in ${left} s…`;
+      button.textContent = `Busy: retry in ${left} s`; // as short as the labels: it fits
       await new Promise((resolve) => { setTimeout(resolve, 1000); });
     }
     button.textContent = "Working…";
