@@ -20,15 +20,13 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import plotly  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.conftest import CHROMIUM_ARGS, start_server  # noqa: E402
+from tests.e2e.conftest import served_chromium  # noqa: E402
 
 RECORD = """() => {
   window.__frames = [];
@@ -166,64 +164,59 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args()
     lines = []
-    with tempfile.TemporaryDirectory() as tmp:
-        live, server = start_server(Path(tmp))
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            version = browser.version
-            lines += [f"Chromium {version}, headless, 1280x720, localhost (Flask dev server)",
-                      "", "Page load (median of 5 loads, ms since navigation start; cold: "
-                      "empty cache):",
-                      f"  {'':22} {'partial Plotly.js':>17} {'full (reference)':>17}",
-                      f"  {'':22} {'cold':>8} {'warm':>8} {'cold':>8} {'warm':>8}"]
-            url = f"{live.url}/?img=sample-car&step=2"
-            times = load_times(browser, url)
-            med = [{k: statistics.median(t[k] for t in times[key]) for k in times[key][0]}
-                   for key in (("partial", "cold"), ("partial", "warm"), ("full", "cold"),
-                               ("full", "warm"))]
-            for key, label in (("interactive", "DOM interactive"),
-                               ("dcl", "DOMContentLoaded"), ("load", "load event"),
-                               ("ready", "first view drawn")):
-                lines.append(f"  {label:22} " + " ".join(f"{m[key]:8.0f}" for m in med))
-            lines.append(f"  cold first view: {med[2]['ready'] / med[0]['ready']:.2f}× as fast "
-                         "with the partial bundle (1.5 MB, 0.50 MB gzipped; full: 4.8 MB, "
-                         "1.4 MB gzipped)")
-            lines += ["  (DOMContentLoaded: every ES module has run; first view drawn: the "
-                      "step-through, after POST /api/conv)", ""]
-            lines.append("Step-through playing (rAF = browser frames per second while playing; "
-                         "idle: the same page just before, nothing moving, the reference):")
-            lines.append(f"  {'size':>5} {'speed':>8} {'rAF fps':>8} {'idle':>6} {'ratio':>6} "
-                         f"{'draws/s':>8} {'median':>7} {'p95':>6} {'max gap ms':>10}")
-            for size, speeds in ((32, (60, 240)), (128, (60, 480, 2000)), (256, (480,)),
-                                 (512, (60, 480))):
-                for speed in speeds:
-                    r = play(page, f"{live.url}/?img=sample-car&step=2&size={size}",
-                             args.seconds, speed)
-                    lines.append(f"  {size:>5} {speed:>6}/s {r['fps']:8.1f} {r['idle']:6.1f} "
-                                 f"{r['fps'] / r['idle']:6.2f} {r['draws_per_s']:8.1f} "
-                                 f"{r['median_gap_ms']:7.1f} "
-                                 f"{r['p95_gap_ms']:6.1f} {r['max_gap_ms']:10.1f}")
-            lines += ["", "A/B, 480 positions/s, alternating, median of 3 runs each: as shipped "
-                      "against the reference without the window's compositor layer and the "
-                      "grids' containment (how it was). fps, and the page's main-thread CPU "
-                      "time per frame (a trace's thread time: a busy machine does not inflate "
-                      "it; 16.7 ms is a 60 Hz frame):",
-                      f"  {'size':>5} {'fps':>6} {'ref fps':>8} {'ratio':>6} "
-                      f"{'CPU ms/frame':>13} {'ref':>6} {'ratio':>6}"]
-            for size in (128, 512):
-                url = f"{live.url}/?img=sample-car&step=2&size={size}"
-                runs = {False: [], True: []}
-                for _ in range(3):
-                    for without in (False, True):
-                        runs[without].append(play(page, url, args.seconds, 480, without, True))
-                fps, ref = (statistics.median(r["fps"] for r in runs[w]) for w in (False, True))
-                cpu, rcpu = (statistics.median(r["cpu_ms_per_frame"] for r in runs[w])
-                             for w in (False, True))
-                lines.append(f"  {size:>5} {fps:6.1f} {ref:8.1f} {fps / ref:6.2f} "
-                             f"{cpu:13.2f} {rcpu:6.2f} {cpu / rcpu:6.2f}")
-            browser.close()
-        server.shutdown()
+    with served_chromium() as (live, browser):
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        version = browser.version
+        lines += [f"Chromium {version}, headless, 1280x720, localhost (Flask dev server)",
+                  "", "Page load (median of 5 loads, ms since navigation start; cold: "
+                  "empty cache):",
+                  f"  {'':22} {'partial Plotly.js':>17} {'full (reference)':>17}",
+                  f"  {'':22} {'cold':>8} {'warm':>8} {'cold':>8} {'warm':>8}"]
+        url = f"{live.url}/?img=sample-car&step=2"
+        times = load_times(browser, url)
+        med = [{k: statistics.median(t[k] for t in times[key]) for k in times[key][0]}
+               for key in (("partial", "cold"), ("partial", "warm"), ("full", "cold"),
+                           ("full", "warm"))]
+        for key, label in (("interactive", "DOM interactive"),
+                           ("dcl", "DOMContentLoaded"), ("load", "load event"),
+                           ("ready", "first view drawn")):
+            lines.append(f"  {label:22} " + " ".join(f"{m[key]:8.0f}" for m in med))
+        lines.append(f"  cold first view: {med[2]['ready'] / med[0]['ready']:.2f}× as fast "
+                     "with the partial bundle (1.5 MB, 0.50 MB gzipped; full: 4.8 MB, "
+                     "1.4 MB gzipped)")
+        lines += ["  (DOMContentLoaded: every ES module has run; first view drawn: the "
+                  "step-through, after POST /api/conv)", ""]
+        lines.append("Step-through playing (rAF = browser frames per second while playing; "
+                     "idle: the same page just before, nothing moving, the reference):")
+        lines.append(f"  {'size':>5} {'speed':>8} {'rAF fps':>8} {'idle':>6} {'ratio':>6} "
+                     f"{'draws/s':>8} {'median':>7} {'p95':>6} {'max gap ms':>10}")
+        for size, speeds in ((32, (60, 240)), (128, (60, 480, 2000)), (256, (480,)),
+                             (512, (60, 480))):
+            for speed in speeds:
+                r = play(page, f"{live.url}/?img=sample-car&step=2&size={size}",
+                         args.seconds, speed)
+                lines.append(f"  {size:>5} {speed:>6}/s {r['fps']:8.1f} {r['idle']:6.1f} "
+                             f"{r['fps'] / r['idle']:6.2f} {r['draws_per_s']:8.1f} "
+                             f"{r['median_gap_ms']:7.1f} "
+                             f"{r['p95_gap_ms']:6.1f} {r['max_gap_ms']:10.1f}")
+        lines += ["", "A/B, 480 positions/s, alternating, median of 3 runs each: as shipped "
+                  "against the reference without the window's compositor layer and the "
+                  "grids' containment (how it was). fps, and the page's main-thread CPU "
+                  "time per frame (a trace's thread time: a busy machine does not inflate "
+                  "it; 16.7 ms is a 60 Hz frame):",
+                  f"  {'size':>5} {'fps':>6} {'ref fps':>8} {'ratio':>6} "
+                  f"{'CPU ms/frame':>13} {'ref':>6} {'ratio':>6}"]
+        for size in (128, 512):
+            url = f"{live.url}/?img=sample-car&step=2&size={size}"
+            runs = {False: [], True: []}
+            for _ in range(3):
+                for without in (False, True):
+                    runs[without].append(play(page, url, args.seconds, 480, without, True))
+            fps, ref = (statistics.median(r["fps"] for r in runs[w]) for w in (False, True))
+            cpu, rcpu = (statistics.median(r["cpu_ms_per_frame"] for r in runs[w])
+                         for w in (False, True))
+            lines.append(f"  {size:>5} {fps:6.1f} {ref:8.1f} {fps / ref:6.2f} "
+                         f"{cpu:13.2f} {rcpu:6.2f} {cpu / rcpu:6.2f}")
     lines += ["", "speed 60/s: one position per frame; 480/s: 8 per frame; 2000/s: ~33 per frame "
               "(each frame draws once).", "The browser paces rAF at the display rate (60 Hz): "
               "~60 fps means no frame was dropped."]

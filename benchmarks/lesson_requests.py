@@ -15,14 +15,12 @@ import io
 import logging
 import re
 import sys
-import tempfile
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from tests.e2e.conftest import CHROMIUM_ARGS, start_server
+from tests.e2e.conftest import served_chromium
 
 PATTERNS = [(r"^/api/images/[^/]+$", "GET /api/images/<id>"),
             (r"^/api/models/[^/]+/predict$", "POST /api/models/<name>/predict"),
@@ -52,37 +50,30 @@ class Counting(logging.Handler):
 
 
 def record() -> Counter:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp:
-        live, server = start_server(Path(tmp))
+    with served_chromium() as (live, browser):
         counts: Counter = Counter()
         logging.getLogger("werkzeug").addHandler(Counting(counts))
         photo = io.BytesIO()
         Image.fromarray(np.random.default_rng(0).integers(0, 256, (480, 640, 3),
                                                           dtype=np.uint8)).save(photo, "JPEG")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{live.url}/?step=1")
-            page.wait_for_selector("body[data-ready]")
-            for _ in range(9):  # steps 1 → 10, a few seconds each
-                page.wait_for_timeout(2500)
-                page.click("#next-step")  # the "next" button (a clicker sends PageDown)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"{live.url}/?step=1")
+        page.wait_for_selector("body[data-ready]")
+        for _ in range(9):  # steps 1 → 10, a few seconds each
             page.wait_for_timeout(2500)
-            page.goto(f"{live.url}/?step=3&size=64")  # a bigger working picture
-            page.wait_for_selector("body[data-ready]")
-            page.wait_for_timeout(1500)
-            page.goto(f"{live.url}/?step=4&img=sample-cat")  # another sample
-            page.wait_for_selector("body[data-ready]")
-            page.wait_for_timeout(1500)
-            files = page.locator("input[type=file]")
-            if files.count():
-                files.first.set_input_files(files=[{"name": "me.jpg", "mimeType": "image/jpeg",
-                                                    "buffer": photo.getvalue()}])
-                page.wait_for_timeout(4000)
-            browser.close()
-        server.shutdown()
+            page.click("#next-step")  # the "next" button (a clicker sends PageDown)
+        page.wait_for_timeout(2500)
+        page.goto(f"{live.url}/?step=3&size=64")  # a bigger working picture
+        page.wait_for_selector("body[data-ready]")
+        page.wait_for_timeout(1500)
+        page.goto(f"{live.url}/?step=4&img=sample-cat")  # another sample
+        page.wait_for_selector("body[data-ready]")
+        page.wait_for_timeout(1500)
+        files = page.locator("input[type=file]")
+        if files.count():
+            files.first.set_input_files(files=[{"name": "me.jpg", "mimeType": "image/jpeg",
+                                                "buffer": photo.getvalue()}])
+            page.wait_for_timeout(4000)
     return counts
 
 

@@ -40,6 +40,7 @@ function architecture(box, m, onPick, { poolNote = false } = {}) {
     k.textContent = kind === "fc" ? "FC" : kind.toUpperCase();
     const s = document.createElement("span");
     s.textContent = shape.join("×");
+    if (kind === "relu") b.title = `${s.textContent}: a ReLU keeps the shape, it changes values`;
     const p = document.createElement("small");
     p.textContent = params ? `${n(params)} params` : name;
     b.append(k, s, p);
@@ -57,23 +58,30 @@ function architecture(box, m, onPick, { poolNote = false } = {}) {
     }
     box.append(b);
   };
+  // a deep network's ReLU boxes may drop their shape (the box before says it) on a projector
+  box.classList.toggle("deep", shapes.length > 12);
   add("input", "input", m.input, 0, false);
   for (const l of shapes) if (l.kind !== "flatten") add(l.kind, l.name, l.output_shape, l.params, true, l.filters);
   const total = document.createElement("p");
   total.className = "arch-total";
-  total.textContent = `${n(m.total_params)} parameters in all · click a layer to see its maps`;
+  const hint = document.createElement("span");
+  hint.className = "hint";
+  hint.textContent = " · click a layer to see its maps";
+  total.append(`${n(m.total_params)} parameters in all`, hint);
   box.append(total);
 }
 
 function probabilities(gd, res) {
   const t = theme();
   const order = res.probabilities.map((p, i) => [p, res.classes[i]]).sort((a, b) => a[0] - b[0]);
+  const big = state.mode === "class"; // the verdict above says the guess: the bars get the room
   return draw(gd, [{ type: "bar", orientation: "h", x: order.map((o) => o[0]), y: order.map((o) => o[1]),
     marker: { color: order.map((_, i) => (i === order.length - 1 ? "#e6007e" : "#31688e")) },
     text: order.map((o) => `${(100 * o[0]).toFixed(1)}%`), textposition: "outside", cliponaxis: false,
     hovertemplate: "%{y}: %{x:.1%}<extra></extra>" }], {
-    title: { text: `Its guess: ${order.at(-1)[1]}`, font: { size: t.title } },
-    font: { size: t.font, color: t.ink }, margin: { l: t.font * 7, r: t.font * 4.5, t: t.title * 3, b: t.font * 2.5 },
+    title: big ? undefined : { text: `Its guess: ${order.at(-1)[1]}`, font: { size: t.title } },
+    font: { size: t.font, color: t.ink },
+    margin: { l: t.font * 7, r: t.font * 4.5, t: big ? t.font : t.title * 3, b: t.font * 2.5 },
     xaxis: { range: [0, 1.12], tickformat: ".0%", gridcolor: "#ccc", fixedrange: true },
     yaxis: { fixedrange: true, tickmode: "array", tickvals: order.map((o) => o[1]), automargin: true },
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", dragmode: false });

@@ -150,3 +150,15 @@ def test_contact_sheet_matches_docs():
     assert sheet.size == (4 * 136 + 8, rows * 158 + 8)
     docs = Path(__file__).parents[2] / "docs" / "samples.png"
     assert Image.open(docs).size == sheet.size  # regenerate: python -m app.samples
+
+
+def test_the_gunicorn_master_paints_the_samples_before_it_forks():
+    import runpy
+
+    render_sample.cache_clear()
+    hooks = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))
+    hooks["on_starting"](None)  # what gunicorn calls in the master, before forking workers
+    info = render_sample.cache_info()
+    assert info.currsize == len(SAMPLES) and info.misses == len(SAMPLES)
+    render_sample("cat")
+    assert render_sample.cache_info().hits == info.hits + 1

@@ -78,13 +78,24 @@ def test_every_layer_matches_brute_force(name):
         assert checked == sum(lay.kind in ("conv", "pool") for lay in source.layers)
 
 
+def _fields(model) -> dict:
+    return {f.layer: (f.size, f.jump, f.start) for f in receptive_fields(model) if f}
+
+
 def test_the_numbers_by_hand():
-    convnet = {f.layer: (f.size, f.jump, f.start) for f in receptive_fields(load_model("convnet"))
-               if f}
+    v1 = _fields(build_model("convnet-v1"))
     # conv1 5×5 pad 2; pool 2: +1; conv2 3×3 at jump 2: +4; pool: +2; conv3: +8; conv4: +8
-    assert convnet["conv1"] == (5, 1, -2) and convnet["pool1"] == (6, 2, -2)
-    assert convnet["conv2"] == (10, 2, -4) and convnet["conv3"] == (20, 4, -8)
-    assert convnet["conv4"] == (28, 4, -12) and convnet["pool3"] == (32, 8, -12)
+    assert v1["conv1"] == (5, 1, -2) and v1["pool1"] == (6, 2, -2)
+    assert v1["conv2"] == (10, 2, -4) and v1["conv3"] == (20, 4, -8)
+    assert v1["conv4"] == (28, 4, -12) and v1["pool3"] == (32, 8, -12)
+    deep = _fields(build_model("convnet"))
+    # conv1 5×5 pad 2; conv2a 3×3: +2; pool2: +1, jump 2; conv2b: +4; conv3a: +4; pool3: +2,
+    # jump 4; conv3b: +8; conv4a: +8; pool4: +4, jump 8; conv4b: +16
+    assert deep["conv1"] == (5, 1, -2) and deep["conv2a"] == (7, 1, -3)
+    assert deep["pool2"] == (8, 2, -3) and deep["conv2b"] == (12, 2, -5)
+    assert deep["conv3a"] == (16, 2, -7) and deep["pool3"] == (18, 4, -7)
+    assert deep["conv3b"] == (26, 4, -11) and deep["conv4a"] == (34, 4, -15)
+    assert deep["pool4"] == (38, 8, -15) and deep["conv4b"] == (54, 8, -23)
     lenet = {f.layer: (f.size, f.jump, f.start) for f in receptive_fields(load_model("lenet")) if f}
     assert lenet["conv1"] == (5, 1, 0) and lenet["conv2"] == (14, 2, 0)
 
@@ -140,7 +151,7 @@ def test_the_real_network_never_reaches_outside_the_field(name):
 def test_crop_pads_at_the_edge_never_wraps():
     images = np.arange(2 * 32 * 32 * 3, dtype=np.int64).reshape(2, 32, 32, 3) % 251 + 1
     images = images.astype(np.uint8)
-    field = field_of(load_model("convnet"), "conv2")  # 10 pixels, jump 2, start -4
+    field = field_of(build_model("convnet-v1"), "conv2")  # 10 pixels, jump 2, start -4
     patches = crop(images, field, np.array([0, 15]), np.array([0, 3]), fill=0)
     assert patches.shape == (2, 10, 10, 3)
     assert (patches[0, :4] == 0).all() and (patches[0, :, :4] == 0).all()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,22 @@ def start_server(data_dir: Path) -> tuple[LiveServer, object]:
                          threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return LiveServer(f"http://127.0.0.1:{server.server_port}", data_dir), server
+
+
+@contextmanager
+def served_chromium() -> Iterator[tuple[LiveServer, object]]:
+    """(live server on a fresh data folder, Debian's Chromium): for the screenshot and
+    benchmark scripts, which run outside pytest. Both are shut down on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        live, server = start_server(Path(tmp))
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield live, browser
+        finally:
+            browser.close()
+            server.shutdown()
 
 
 @pytest.fixture(scope="session")

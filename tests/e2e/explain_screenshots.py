@@ -10,12 +10,9 @@ and 7 at 1024×768.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
-from tests.e2e.conftest import CHROMIUM_ARGS, start_server
+from tests.e2e.conftest import served_chromium
 
 SAMPLES = [("car", "gradcam", "conv2", 3), ("cat", "gradcam", "conv3", 5),
            ("frog", "saliency", "conv4", 1), ("checkerboard", "gradcam", "conv3", 5),
@@ -25,41 +22,32 @@ SAMPLES = [("car", "gradcam", "conv2", 3), ("cat", "gradcam", "conv3", 5),
 def shoot(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with tempfile.TemporaryDirectory() as tmp:
-        live, server = start_server(Path(tmp))
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            for name, mode, layer, f in SAMPLES:
-                base = f"{live.url}/?img=sample-{name}&step=10&model=convnet&ctl=0"
-                page.goto(f"{base}&nv=why&xm={mode}")
-                page.wait_for_selector(f"#why-plot[data-mode='{mode}']")
-                page.wait_for_timeout(600)
-                path = out / f"explain-{name}.png"
-                page.locator(".net-row").screenshot(path=str(path))
-                written.append(path)
-                page.goto(f"{base}&nv=filter&lay={layer}&pf={f}")
-                page.wait_for_selector(f"#why-patches[data-filter='{f}'] canvas")
-                page.wait_for_timeout(600)
-                path = out / f"patches-{name}-{layer}.png"
-                page.locator(".net-row").screenshot(path=str(path))
-                written.append(path)
-            page.close()
-            page = browser.new_page(viewport={"width": 1024, "height": 768})
-            for query, file, ready in (
-                    ("step=10&nv=why", "explain-step10-1024x768.png", "#why-plot .heatmaplayer"),
-                    ("step=10&nv=why&mode=class", "explain-step10-classroom-1024x768.png",
-                     ".why-verdict:not(:empty)"),
-                    ("step=7", "patches-step07-1024x768.png", ".why-patches canvas")):
-                page.goto(f"{live.url}/?img=sample-cat&model=convnet&ctl=0&{query}")
-                page.wait_for_selector("body[data-ready]")
-                page.wait_for_selector(ready)
-                page.wait_for_timeout(600)
-                path = out / file
-                page.screenshot(path=str(path))
-                written.append(path)
-            browser.close()
-        server.shutdown()
+    with served_chromium() as (live, browser):
+
+        def snap(page, url: str, ready: str, file: str, part: str | None = None) -> None:
+            page.goto(url)
+            page.wait_for_selector(ready)
+            page.wait_for_timeout(600)  # Plotly's last layout pass, images decoding
+            (page.locator(part) if part else page).screenshot(path=str(out / file))
+            written.append(out / file)
+
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        for name, mode, layer, f in SAMPLES:
+            base = f"{live.url}/?img=sample-{name}&step=10&model=convnet&ctl=0"
+            snap(page, f"{base}&nv=why&xm={mode}", f"#why-plot[data-mode='{mode}']",
+                 f"explain-{name}.png", ".net-row")
+            snap(page, f"{base}&nv=filter&lay={layer}&pf={f}",
+                 f"#why-patches[data-filter='{f}'] canvas", f"patches-{name}-{layer}.png",
+                 ".net-row")
+        page.close()
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        for query, file, ready in (
+                ("step=10&nv=why", "explain-step10-1024x768.png", "#why-plot .heatmaplayer"),
+                ("step=10&nv=why&mode=class", "explain-step10-classroom-1024x768.png",
+                 ".why-verdict:not(:empty)"),
+                ("step=7", "patches-step07-1024x768.png", ".why-patches canvas")):
+            snap(page, f"{live.url}/?img=sample-cat&model=convnet&ctl=0&{query}",
+                 f"body[data-ready] {ready}", file)
     return written
 
 

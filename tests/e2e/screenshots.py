@@ -10,13 +10,11 @@ The PNGs are re-saved optimised (Pillow) to keep the set small.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
-from tests.e2e.conftest import CHROMIUM_ARGS, start_server
+from tests.e2e.conftest import served_chromium
 
 # (width, height, modes, touch): what a class meets
 SHOTS = [(1024, 768, ("classroom",), False), (1280, 720, ("normal", "classroom"), False),
@@ -28,32 +26,27 @@ QUERY = "img=sample-car&size=32&pos=430&pp=40&fi=0"
 def shoot(out: Path, steps: list[int]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with tempfile.TemporaryDirectory() as tmp:
-        live, server = start_server(Path(tmp))
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            for w, h, modes, touch in SHOTS:
-                context = browser.new_context(viewport={"width": w, "height": h},
-                                              has_touch=touch, is_mobile=touch)
-                page = context.new_page()
-                for mode in modes:
-                    extra = "&mode=class&ctl=0" if mode == "classroom" else ""
-                    for step in steps:
-                        page.goto(f"{live.url}/?{QUERY}&step={step}{extra}")
-                        page.wait_for_selector("body[data-ready]")
-                        page.wait_for_selector("#busy[hidden]", state="attached")
-                        if step in (2, 3, 9):  # show a position where the filter responds
-                            page.keyboard.press("s")
-                            page.evaluate("() => window.scrollTo(0, 0)")
-                        page.wait_for_timeout(700)  # Plotly's last layout pass, images decoding
-                        name = "phone" if touch else mode
-                        path = out / f"step{step:02d}-{name}-{w}x{h}.png"
-                        page.screenshot(path=str(path), full_page=touch)
-                        Image.open(path).save(path, optimize=True)
-                        written.append(path)
-                context.close()
-            browser.close()
-        server.shutdown()
+    with served_chromium() as (live, browser):
+        for w, h, modes, touch in SHOTS:
+            context = browser.new_context(viewport={"width": w, "height": h},
+                                          has_touch=touch, is_mobile=touch)
+            page = context.new_page()
+            for mode in modes:
+                extra = "&mode=class&ctl=0" if mode == "classroom" else ""
+                for step in steps:
+                    page.goto(f"{live.url}/?{QUERY}&step={step}{extra}")
+                    page.wait_for_selector("body[data-ready]")
+                    page.wait_for_selector("#busy[hidden]", state="attached")
+                    if step in (2, 3, 9):  # show a position where the filter responds
+                        page.keyboard.press("s")
+                        page.evaluate("() => window.scrollTo(0, 0)")
+                    page.wait_for_timeout(700)  # Plotly's last layout pass, images decoding
+                    name = "phone" if touch else mode
+                    path = out / f"step{step:02d}-{name}-{w}x{h}.png"
+                    page.screenshot(path=str(path), full_page=touch)
+                    Image.open(path).save(path, optimize=True)
+                    written.append(path)
+            context.close()
     return written
 
 

@@ -205,3 +205,28 @@ def test_normal_mode_narrow_lesson_first_and_every_step_in_the_bar(browser, live
     page.click("#toggle-controls")
     assert page.is_visible("#controls")
     page.context.close()
+
+
+ARCH_ROWS = """() => new Set([...document.querySelectorAll('#net-arch .arch-box')]
+  .map((b) => Math.round(b.getBoundingClientRect().top))).size"""
+# the class names beside the probability bars, top to bottom
+PROB_LABELS = """() => [...document.querySelectorAll('#net-probs .ytick text')]
+  .map((t) => t.getBoundingClientRect().toJSON()).sort((a, b) => a.top - b.top)"""
+
+
+@pytest.mark.parametrize(("w", "h"), [(1024, 768), (1280, 720)])
+def test_classroom_step10_the_deep_convnet_fits_and_reads(browser, live_server, w, h):
+    """The 7-conv-layer network's 23 boxes in at most two rows; its ten class names apart."""
+    page = new_page(browser, w, h)
+    m = measure(page, live_server, "step=10&model=convnet&mode=class&ctl=0")
+    where = f"step 10, convnet, at {w}×{h}"
+    assert m["scrollWidth"] <= w and m["scrollHeight"] <= h, where
+    assert m["outside"] == [] and m["overlaps"] == [], where
+    assert [f for f in m["fonts"] if f[0] < 18] == [], where
+    assert page.evaluate(ARCH_ROWS) <= 2, where
+    labels = page.evaluate(PROB_LABELS)
+    assert len(labels) == 10, where
+    for a, b in zip(labels, labels[1:], strict=False):
+        assert a["bottom"] <= b["top"] + 1, (where, a, b)
+    assert page.errors == []
+    page.context.close()
