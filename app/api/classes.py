@@ -257,7 +257,7 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
     try:  # counted in the store: a token's streams on every worker and replica
         slot = classes.open_stream(path.code, query.token, config["CLASS_STREAMS_PER_TOKEN"],
                                    config["CLASS_STREAM_LEASE_SECONDS"])
-    except BaseException:
+    except Exception:  # the store unreachable (503): give the worker's place back
         _stream_closed(None)
         raise
     if slot is None:
@@ -269,8 +269,8 @@ def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Respons
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     response = Response(stream(classes, path.code, last, seconds, slot, sock),
                         mimetype="text/event-stream")
-    # Werkzeug and gunicorn call this when the response ends: the server ended it, or a
-    # write to a client that went away failed (a heartbeat at the latest)
+    # Werkzeug and gunicorn call this when the response ends: the server ended it, its
+    # client hung up (seen within HANGUP_CHECK_SECONDS), or a write to it failed
     response.call_on_close(lambda: _stream_closed(slot))
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
