@@ -139,3 +139,25 @@ def test_step_7_a_learned_tile_shows_its_top_patches(page, live_server):
     tiles = _typed(live_server.get("/api/models/convnet/filters?layer=conv1")["tiles"])
     assert np.array(weights).reshape(5, 5, 4)[..., :3].tolist() == tiles[4].tolist()
     assert page.errors == []
+
+
+MAP_TRACES = """() => document.querySelector('#net-acts').data.map((d) => [
+  d.showscale, Math.max(...d.z.flat().map(Math.abs)), d.colorbar?.ticktext ?? null])"""
+
+
+def test_a_layer_wrapped_onto_rows_has_one_range_and_one_colour_bar(page, live_server):
+    """conv1's 32 maps take several rows in step 10: "one range for the layer" is the layer's."""
+    open_app(page, live_server, "img=sample-car&step=10&model=convnet&lay=conv1&range=layer")
+    page.wait_for_selector("#net-acts .heatmaplayer image")
+    traces = page.evaluate(MAP_TRACES)
+    res = live_server.post_json("/api/models/convnet/predict", {"image_id": "sample-car"})
+    conv1 = next(a for a in res["activations"] if a["layer"] == "conv1")
+    maps = [_typed(m) for m in conv1["maps"]]
+    peak = max(float(np.abs(m).max()) for m in maps)
+    assert len(traces) == len(maps) == 32
+    bars = [t for t in traces if t[0]]
+    assert len(bars) == 1 and bars[0][2] == [f"{-peak:.2f}", "0.00", f"{peak:.2f}"]
+    # every map drawn at the layer's scale: its largest |value| over the layer's
+    np.testing.assert_allclose([t[1] for t in traces],
+                               [float(np.abs(m).max()) / peak for m in maps], rtol=2e-3)  # f2
+    assert page.errors == []
