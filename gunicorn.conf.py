@@ -30,6 +30,7 @@ keepalive = 5
 max_requests = 5000  # recycle workers now and then: bounded memory over a long day
 max_requests_jitter = 500
 accesslog = os.environ.get("CONVSCOPE_ACCESS_LOG", "-") or None  # "" turns it off
+logger_class = "app.accesslog.RedactingLogger"  # no live-class tokens in the access log
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

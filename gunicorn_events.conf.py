@@ -21,4 +21,5 @@ timeout = 30  # the worker's heartbeat, not the requests': a stream may last its
 graceful_timeout = 5  # on restart, streams are cut; their followers reconnect by themselves
 keepalive = 5
 accesslog = os.environ.get("CONVSCOPE_ACCESS_LOG", "-") or None
+logger_class = "app.accesslog.RedactingLogger"  # no live-class tokens in the access log
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -14,13 +14,19 @@ import sys
 from werkzeug.serving import WSGIRequestHandler
 
 from app import create_app
+from app.accesslog import redact
 
 
 class QuietHandler(WSGIRequestHandler):
-    """Werkzeug's request handler, without "Werkzeug/x.y Python/x.y" in the Server header."""
+    """Werkzeug's request handler, without "Werkzeug/x.y Python/x.y" in the Server header,
+    and without the live class's tokens in its log lines (app/accesslog.py)."""
 
     def version_string(self) -> str:
         return "Convscope"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.path = redact(self.path)  # the request is parsed by now: only the log reads it
+        super().log_request(code, size)
 
 
 def debug_refusal(host: str, env: dict[str, str]) -> str | None:

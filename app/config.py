@@ -41,6 +41,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # event streams one worker holds open at once: fewer than its threads
         # (gunicorn_events.conf.py: 256), so PUTs and answers always find one
         "CLASS_STREAMS_PER_WORKER": int(env.get("CONVSCOPE_CLASS_STREAMS_PER_WORKER", "224")),
+        # event streams one token (a student, or the teacher) holds open at once, over every
+        # worker and replica; each counts for this long unless its stream refreshes it
+        "CLASS_STREAMS_PER_TOKEN": int(env.get("CONVSCOPE_CLASS_STREAMS_PER_TOKEN", "2")),
+        "CLASS_STREAM_LEASE_SECONDS": float(env.get("CONVSCOPE_CLASS_STREAM_LEASE_SECONDS",
+                                                    "45")),
         "CLASS_JOINS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_JOINS_PER_MINUTE", "120")),
         "CLASS_ANSWERS_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_ANSWERS_PER_MINUTE", "600")),
         "CLASS_MISSES_PER_MINUTE": int(env.get("CONVSCOPE_CLASS_MISSES_PER_MINUTE", "20")),

@@ -25,7 +25,8 @@ from app.live_schemas import (
 )
 from app.live_store import ClassFullError, ClassMissingError, ClassStore
 
-__all__ = ["ClassFullError", "ClassMissingError", "DeniedError", "ClosedError", "Classes"]
+__all__ = ["ClassFullError", "ClassMissingError", "DeniedError", "ClosedError", "Classes",
+           "StreamSlot"]
 
 
 class DeniedError(Exception):
@@ -170,6 +171,23 @@ class Classes:
             raise ClassMissingError(code)
         return snapshot(code, record, "snapshot")
 
+    def check_follower(self, code: str, token: str) -> None:
+        """Raises ClassMissingError, or DeniedError unless `token` is one of the class's
+        students' tokens or its teacher's secret."""
+        record = self.store.load(code)
+        if record is None:
+            raise ClassMissingError(code)
+        if hmac.compare_digest(record["secret"], _digest(token)):
+            return
+        if token not in self.store.students(code):
+            raise DeniedError(code)
+
+    def open_stream(self, code: str, token: str, limit: int, ttl: float) -> StreamSlot | None:
+        """A place for one more event stream of `token`, or None if it already holds
+        `limit` (counted in the store: every worker and replica shares the count)."""
+        slot = StreamSlot(self.store, f"{code}:{_digest(token)[:32]}", ttl)
+        return slot if self.store.acquire(slot.key, slot.lease, limit, ttl) else None
+
     def join(self, code: str, nickname: str) -> tuple[str, int]:
         token = secrets.token_urlsafe(24)
         return token, self.store.join(code, token, nickname, self.max_followers)
@@ -192,6 +210,25 @@ class Classes:
             raise ValueError(f"the answer must be between {q['min']:g} and {q['max']:g}")
         self.store.answer(code, qid, token, value)
         return value
+
+
+class StreamSlot:
+    """One open event stream's place in its token's count: a lease in the store that lapses
+    after `ttl` seconds unless refreshed, so a worker that dies holding it leaks it only that
+    long. The stream calls refresh() as it goes (at most every ttl/3) and release() at its end."""
+
+    def __init__(self, store: ClassStore, key: str, ttl: float):
+        self.store, self.key, self.ttl = store, key, ttl
+        self.lease = secrets.token_hex(8)
+        self.refreshed = time.monotonic()
+
+    def refresh(self) -> None:
+        if time.monotonic() - self.refreshed >= self.ttl / 3:
+            self.store.refresh(self.key, self.lease, self.ttl)
+            self.refreshed = time.monotonic()
+
+    def release(self) -> None:
+        self.store.release(self.key, self.lease)
 
 
 def is_right(q: dict, value: float) -> bool | None:

@@ -24,6 +24,20 @@ for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return n + 1
 """
 
+# KEYS[1]: a sorted set of leases scored by when they lapse (Redis's own clock, ms);
+# ARGV: lease, ttl in ms, limit (-1: none, a refresh). 1 if held, 0 if refused.
+_LEASE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local limit = tonumber(ARGV[3])
+if limit >= 0 and not redis.call('ZSCORE', KEYS[1], ARGV[1])
+   and redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
 
 class RedisClasses(ClassStore):
     """Classes in Redis: <prefix>class:<code>:{rec,students,events,answers:<qid>}."""
@@ -37,6 +51,7 @@ class RedisClasses(ClassStore):
                                           max_connections=MAX_REDIS_CONNECTIONS)
         self.ttl, self.prefix = ttl, prefix
         self._join = self.redis.register_script(_JOIN_LUA)
+        self._lease = self.redis.register_script(_LEASE_LUA)
 
     def _k(self, code: str, part: str) -> str:
         return f"{self.prefix}class:{code}:{part}"
@@ -134,4 +149,15 @@ class RedisClasses(ClassStore):
         pipe.expire(slot, window + 1)
         return int(pipe.execute()[0])
 
+    def _leases(self, key: str) -> str:
+        return f"{self.prefix}leases:{key}"
 
+    def acquire(self, key: str, lease: str, limit: int, ttl: float) -> bool:
+        return self._lease(keys=[self._leases(key)],
+                           args=[lease, max(1, int(ttl * 1000)), limit]) == 1
+
+    def refresh(self, key: str, lease: str, ttl: float) -> None:
+        self._lease(keys=[self._leases(key)], args=[lease, max(1, int(ttl * 1000)), -1])
+
+    def release(self, key: str, lease: str) -> None:
+        self.redis.zrem(self._leases(key), lease)

@@ -47,6 +47,11 @@ class EventsHeader(BaseModel):
 class EventsQuery(BaseModel):
     last: str | None = Field(None, max_length=40, description="Last-Event-ID, for a client "
                              "that opens a new EventSource (it cannot set the header)")
+    # in the query because a browser's EventSource cannot send headers; the access logs
+    # leave it out (app/accesslog.py)
+    token: str | None = Field(None, min_length=20, max_length=100,
+                              description="required: a student's token of this class (from "
+                              "joining) or the teacher's secret")
 
 
 def _check_state(value: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS answers (code TEXT, qid TEXT, token TEXT, value REAL,
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT, data TEXT);
 CREATE INDEX IF NOT EXISTS events_code ON events (code, id);
 CREATE TABLE IF NOT EXISTS hits (key TEXT PRIMARY KEY, n INTEGER, expires REAL);
+CREATE TABLE IF NOT EXISTS leases (key TEXT, lease TEXT, expires REAL, PRIMARY KEY (key, lease));
 """
 
 
@@ -93,6 +94,7 @@ class SqliteClasses(ClassStore):
         for code in gone:
             self._forget(db, code)
         db.execute("DELETE FROM hits WHERE expires < ?", (now,))
+        db.execute("DELETE FROM leases WHERE expires < ?", (now,))
         return len(gone)
 
     @staticmethod
@@ -209,6 +211,25 @@ class SqliteClasses(ClassStore):
             db.execute("INSERT INTO hits VALUES (?, 1, ?) ON CONFLICT(key) DO UPDATE "
                        "SET n = n + 1", (slot, now + window))
             return db.execute("SELECT n FROM hits WHERE key = ?", (slot,)).fetchone()[0]
+
+    def acquire(self, key: str, lease: str, limit: int, ttl: float) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM leases WHERE key = ? AND lease != ? AND "
+                              "expires >= ?", (key, lease, now)).fetchone()
+            if n >= limit:
+                return False
+            db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (key, lease, now + ttl))
+        return True
+
+    def refresh(self, key: str, lease: str, ttl: float) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
+                       (key, lease, time.time() + ttl))
+
+    def release(self, key: str, lease: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM leases WHERE key = ? AND lease = ?", (key, lease))
 
 
 # ----------------------------------------------------------------------------------------

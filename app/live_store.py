@@ -11,6 +11,9 @@ Two back ends with one interface, chosen like the picture store (app/store.py):
 
 Every key/row of a class carries its expiry, refreshed by each write; an idle class and all
 that was stored about its students go away together. Event ids are opaque strings, in order.
+Leases (acquire/refresh/release) count a token's open event streams across every worker and
+replica; each lapses on its own unless its stream refreshes it, so a crashed worker's streams
+stop counting within a lease's lifetime.
 """
 
 from __future__ import annotations
@@ -80,6 +83,19 @@ class ClassStore(ABC):
     @abstractmethod
     def hit(self, key: str, window: int) -> int:
         """Count one hit of `key` in the current fixed window of `window` seconds."""
+
+    @abstractmethod
+    def acquire(self, key: str, lease: str, limit: int, ttl: float) -> bool:
+        """Hold `lease`, one of at most `limit` live leases of `key`, for `ttl` seconds:
+        False (and nothing held) if `key` already has `limit` others. A lease nobody
+        refreshes or releases (its process died) lapses after `ttl`."""
+
+    @abstractmethod
+    def refresh(self, key: str, lease: str, ttl: float) -> None:
+        """Hold `lease` `ttl` seconds more (again, if it lapsed meanwhile)."""
+
+    @abstractmethod
+    def release(self, key: str, lease: str) -> None: ...
 
 
 # ----------------------------------------------------------------------------------------

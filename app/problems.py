@@ -15,8 +15,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.store import StoreFullError
 
-SLUGS = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-         409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "unprocessable",
+SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+         405: "method-not-allowed", 409: "conflict", 413: "too-large",
+         415: "unsupported-media-type", 422: "unprocessable",
          429: "too-many-requests", 503: "store-unavailable", 507: "store-full"}
 STORE_RETRY_SECONDS = 5
 

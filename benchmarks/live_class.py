@@ -2,24 +2,24 @@
 
     python -m benchmarks.live_class [--followers 200] [--seconds 60] [--clients 30]
 
-On loopback: one redis-server; two replicas, each a main gunicorn (gunicorn.conf.py, the
-compute) and an events gunicorn (gunicorn_events.conf.py, the SSE streams), all sharing the
-Redis. Runs 1 and 3 (half of --seconds each, before and after run 2): --clients clients run
-the load test's API mix (benchmarks/loadtest.py) against the two main instances, no class.
-Run 2: the same, while a teacher (on replica 1) steps every
-0.5 s and --followers SSE clients (threads in this process, half on each replica's events
-instance) follow. Prints the delay from the teacher sending a step to each follower reading
-it (p50, p95, max), events lost, and the API's p95 in both runs.
+On loopback (started by benchmarks/servers.py): one redis-server; two replicas, each a main
+gunicorn (gunicorn.conf.py, the compute) and an events gunicorn (gunicorn_events.conf.py, the
+SSE streams), all sharing the Redis. Runs 1 and 3 (half of --seconds each, before and after
+run 2): --clients clients run the load test's API mix (benchmarks/loadtest.py) against the two
+main instances, no class. Run 2: the same, while a teacher (on replica 1) steps every 0.5 s
+and --followers students join (half through each replica's events instance) and follow with
+their tokens (SSE clients, threads in this process). Prints the delay from the teacher
+sending a step to each follower reading it (p50, p95, max), events lost, and the API's p95
+in both runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,36 +29,15 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import redis
 import urllib3
 
 from benchmarks.loadtest import PAGE_MIX, client_process, free_port, picture
+from benchmarks.servers import gunicorn, redis_server
 from tests.app.sse import SSE
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def start(config: str, port: int, redis_url: str, data_dir: str, **extra: str):
-    env = {**os.environ, "CONVSCOPE_HOST": "127.0.0.1", "CONVSCOPE_PORT": str(port),
-           "CONVSCOPE_EVENTS_PORT": str(port), "CONVSCOPE_STORE": redis_url,
-           "CONVSCOPE_DATA_DIR": data_dir, "CONVSCOPE_ACCESS_LOG": "",
-           "CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000",
-           "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000",
-           "CONVSCOPE_UPLOAD_RATE": "",  # every simulated pupil is 127.0.0.1 here
-           **extra}
-    log = open(Path(data_dir) / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (the server's)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:create_app()"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    proc.log_path = log.name
-    http = urllib3.PoolManager(retries=False)
-    for _ in range(300):
-        try:
-            if http.request("GET", f"http://127.0.0.1:{port}/api/health").status == 200:
-                return proc
-        except urllib3.exceptions.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{config} did not start: " + Path(log.name).read_text()[-2000:])
+# every simulated pupil is 127.0.0.1 here: no per-address limits in the way
+ENV = {"CONVSCOPE_CLASS_MAX_FOLLOWERS": "1000", "CONVSCOPE_CLASS_JOINS_PER_MINUTE": "100000",
+       "CONVSCOPE_UPLOAD_RATE": ""}
 
 
 def api_load(bases: list[str], ids: list[str], clients: int, seconds: float,
@@ -87,13 +66,15 @@ def put(url: str, body: dict, secret: str) -> int:
         return r.status
 
 
-def follow(url: str, received: dict, ready: threading.Barrier, stop: threading.Event) -> None:
-    """One follower: record (seq → perf_counter at receipt), reconnecting like EventSource."""
+def follow(url: str, token: str, received: dict, ready: threading.Barrier,
+           stop: threading.Event) -> None:
+    """One follower (a joined student's token): record (seq → perf_counter at receipt),
+    reconnecting like EventSource."""
     last = None
     first = True
     while not stop.is_set():
         try:
-            sse = SSE(url, last_event_id=last, timeout=30)
+            sse = SSE(url, token=token, last_event_id=last, timeout=30)
             while not stop.is_set():
                 event = sse.next()
                 if event is None:
@@ -159,29 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
 
-    rport = free_port()
-    redis_proc = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    redis_url = f"redis://127.0.0.1:{rport}/0"
-    servers = []
-    try:
-        for _ in range(100):
-            try:
-                redis.Redis(port=rport).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        data_dir = tempfile.mkdtemp(prefix="convscope-live-")
+    data_dir = tempfile.mkdtemp(prefix="convscope-live-")
+    with contextlib.ExitStack() as servers:
+        redis_url = servers.enter_context(redis_server(free_port(), folder=data_dir))
+        env = {**ENV, "CONVSCOPE_STORE": redis_url}
         mains, events = [], []
-        for _ in range(2):
+        for _ in range(2):  # two replicas: a main instance and an events instance each
             port = free_port()
-            servers.append(start("gunicorn.conf.py", port, redis_url, data_dir,
-                                 CONVSCOPE_WORKERS=str(args.workers)))
+            servers.enter_context(gunicorn(port, workers=args.workers, data_dir=data_dir, env=env))
             mains.append(f"http://127.0.0.1:{port}")
             port = free_port()
-            servers.append(start("gunicorn_events.conf.py", port, redis_url, data_dir,
-                                 CONVSCOPE_EVENTS_WORKERS="1"))
+            servers.enter_context(gunicorn(port, workers=1, data_dir=data_dir, env=env,
+                                           config="gunicorn_events.conf.py"))
             events.append(f"http://127.0.0.1:{port}")
         http = urllib3.PoolManager()
         ids = [json.loads(http.request("POST", mains[0] + "/api/images", fields={
@@ -197,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         ready = threading.Barrier(args.followers + 1)
         received = [{} for _ in range(args.followers)]
+        tokens = [json.loads(http.request("POST", f"{events[i % 2]}/api/classes/{code}/students",
+                                          json={}).data)["token"]
+                  for i in range(args.followers)]  # each follower a student who joined
         threads = [threading.Thread(target=follow, daemon=True, args=(
-            f"{events[i % 2]}/api/classes/{code}/events", received[i], ready, stop))
+            f"{events[i % 2]}/api/classes/{code}/events", tokens[i], received[i], ready, stop))
             for i in range(args.followers)]
         for t in threads:
             t.start()
@@ -236,13 +209,6 @@ def main(argv: list[str] | None = None) -> int:
         lost += alone_lost
         with_p95, with_text = api_summary(load_out)
         without_p95, without_text = api_summary(without)
-    finally:
-        for s in servers:
-            s.send_signal(signal.SIGTERM)
-        for s in servers:
-            s.wait(timeout=30)
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
 
     ratio = with_p95 / without_p95
     delay_p95 = float(np.percentile(delays, 95)) if len(delays) else float("inf")

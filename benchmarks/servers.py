@@ -1,7 +1,10 @@
-"""Start the classroom recipe on loopback for tests and benchmarks: gunicorn, and nginx in
-front of it with deploy/nginx/convscope.conf (the shipped file, ports changed).
+"""Start the classroom recipe on loopback for tests and benchmarks: gunicorn (the main
+instance, or the live class's events instance), nginx in front of it with
+deploy/nginx/convscope.conf (the shipped file, ports changed), and a redis-server.
 
     with gunicorn(port, workers=4, data_dir=d) as g, nginx(port2, upstream=port, prefix=p): ...
+    with redis_server(port3, folder=d) as url, gunicorn(port4, workers=1, data_dir=d,
+            config="gunicorn_events.conf.py", env={"CONVSCOPE_STORE": url}): ...
 """
 
 from __future__ import annotations
@@ -42,16 +45,24 @@ def wait_for(url: str, proc: subprocess.Popen, what: str, log: Path | None = Non
 
 @contextmanager
 def gunicorn(port: int, *, workers: int = 4, data_dir: str | Path,
-             env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
-    """gunicorn -c gunicorn.conf.py on 127.0.0.1:port, stopped (SIGTERM) at the end."""
+             env: dict[str, str] | None = None,
+             config: str = "gunicorn.conf.py") -> Iterator[subprocess.Popen]:
+    """gunicorn -c <config> on 127.0.0.1:port, stopped (SIGTERM) at the end: gunicorn.conf.py
+    (the main instance) or gunicorn_events.conf.py (the live class's events instance). Its
+    own log goes to data_dir/gunicorn-<port>.log (a pipe nobody reads would fill up and stop
+    a long-running server)."""
     full_env = {**os.environ, "CONVSCOPE_HOST": "127.0.0.1", "CONVSCOPE_PORT": str(port),
-                "CONVSCOPE_WORKERS": str(workers), "CONVSCOPE_DATA_DIR": str(data_dir),
+                "CONVSCOPE_EVENTS_PORT": str(port), "CONVSCOPE_WORKERS": str(workers),
+                "CONVSCOPE_EVENTS_WORKERS": str(workers), "CONVSCOPE_DATA_DIR": str(data_dir),
                 "CONVSCOPE_ACCESS_LOG": "", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                             "app:create_app()"], cwd=ROOT, env=full_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    log = Path(data_dir) / f"gunicorn-{port}.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config,
+                                 "app:create_app()"], cwd=ROOT, env=full_env,
+                                stdout=subprocess.DEVNULL, stderr=err)
     try:
-        wait_for(f"http://127.0.0.1:{port}/api/health", proc, "gunicorn")
+        wait_for(f"http://127.0.0.1:{port}/api/health", proc, f"gunicorn -c {config}", log)
         yield proc
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -93,5 +104,39 @@ def nginx(port: int, *, upstream: int, prefix: Path) -> Iterator[subprocess.Pope
             proc.send_signal(signal.SIGQUIT)  # graceful: finish the open requests
         try:
             proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def redis_server(port: int, *, folder: str | Path, args: tuple[str, ...] = ("--save", "",
+                 "--appendonly", "no")) -> Iterator[str]:
+    """A redis-server on 127.0.0.1:port working in folder (by default keeping nothing on
+    disk); yields its URL; stopped (SIGTERM) at the end."""
+    import redis
+
+    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                             str(folder), *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"redis-server exited with {proc.returncode}") from None
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not answer PING")
+        yield url
+    finally:
+        client.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()

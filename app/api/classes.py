@@ -3,25 +3,32 @@ follow a Server-Sent Events stream, and answer questions.
 
 Teacher: POST /api/classes → {code, secret}; then X-Class-Secret on PUT …/state, PATCH …,
 POST …/questions, PATCH …/questions/<qid>, GET …/tally, DELETE ….
-Student: POST …/students → {token}; GET …/events (SSE); POST …/questions/<qid>/answers with
-X-Student-Token. Anyone with the code: GET … (the snapshot) and GET …/qr.svg.
+Student: POST …/students → {token}; GET …/events?token=… (SSE; at most
+CLASS_STREAMS_PER_TOKEN at once); POST …/questions/<qid>/answers with X-Student-Token.
+Anyone with the code: GET … (the snapshot) and GET …/qr.svg.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-import json
-import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import segno
 from flask import Response, current_app, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 
 from app import limits
-from app.live import Classes, ClassFullError, ClassMissingError, ClosedError, DeniedError, snapshot
+from app.live import (
+    Classes,
+    ClassFullError,
+    ClassMissingError,
+    ClosedError,
+    DeniedError,
+    StreamSlot,
+    snapshot,
+)
 from app.live_schemas import (
     AnswerBody,
     AnswerResponse,
@@ -42,18 +49,16 @@ from app.live_schemas import (
     TallyResponse,
     TeacherHeader,
 )
+from app.live_stream import STREAM_SECONDS, store_errors, stream
 from app.problems import ApiError, documented
 
 bp = APIBlueprint("classes", __name__, url_prefix="/api/classes",
                   abp_tags=[Tag(name="live class")],
                   abp_responses=documented(400, 404, 422, 429))
 
-HEARTBEAT_SECONDS = 15  # a comment line this often: proxies keep the stream, dead peers show
-STREAM_SECONDS = 300  # then the server ends the stream; EventSource reconnects by itself
 _open = {"streams": 0}  # this worker's open event streams (CLASS_STREAMS_PER_WORKER)
 _open_lock = threading.Lock()
-RETRY_MS = 1000  # EventSource's reconnection delay
-STORE_OUTAGE_SECONDS = 30  # how long a stream waits for a store that went away
+STREAM_RETRY_SECONDS = 10  # a token with all its streams open: try again after this
 
 
 def _classes() -> Classes:
@@ -217,68 +222,64 @@ def _snap(code: str, record: dict) -> dict:
 
 @bp.get("/<code>/events", responses={"200": {"description": "Server-Sent Events: one `data:` "
                                              "line of a class snapshot per event, with `id:`",
-                                             "content": {"text/event-stream": {}}}})
+                                             "content": {"text/event-stream": {}}},
+                                      **documented(401, 403, 503)})
 def events(path: ClassPath, header: EventsHeader, query: EventsQuery) -> Response:
-    """Follow the class: every event is the whole snapshot; reconnect with Last-Event-ID to
-    get exactly the events missed."""
+    """Follow the class (a student's token or the teacher's secret in `token`): every event
+    is the whole snapshot; reconnect with Last-Event-ID to get exactly the events missed.
+    At most CLASS_STREAMS_PER_TOKEN streams per token at once (429 past it)."""
+    # The token travels in the query string: a browser's EventSource cannot send headers.
+    if query.token is None:
+        raise ApiError(401, "Join the class first", "The event stream needs the token you got "
+                       "by joining the class (?token=…).", field="token", slug="unauthorized",
+                       headers={"WWW-Authenticate": 'Token realm="live class"'})
     classes = _classes()
-    if classes.store.load(path.code) is None:
-        raise _missing(path.code)
+    try:
+        classes.check_follower(path.code, query.token)
+    except ClassMissingError:
+        raise _missing(path.code) from None
+    except DeniedError:
+        _limit("token", 30)
+        raise ApiError(403, "Not a member of this class", "This token is not one of this "
+                       "class's students' (join the class first).", field="token",
+                       slug="forbidden") from None
     last = header.last_event_id or query.last
     if last is not None and not classes.store.valid_event_id(last):
         last = None  # from another store or garbled: start from the current snapshot
-    seconds = current_app.config.get("CLASS_STREAM_SECONDS", STREAM_SECONDS)
+    config = current_app.config
+    seconds = config.get("CLASS_STREAM_SECONDS", STREAM_SECONDS)
     with _open_lock:  # streams hold a thread each: keep some for PUTs and answers
-        if _open["streams"] >= current_app.config["CLASS_STREAMS_PER_WORKER"]:
+        if _open["streams"] >= config["CLASS_STREAMS_PER_WORKER"]:
             raise ApiError(503, "Too many open streams",
                            "This server is holding as many class streams as it can; "
                            "try again in a moment.", headers={"Retry-After": "5"})
         _open["streams"] += 1
-    response = Response(_stream(classes, path.code, last, seconds),
+    try:  # counted in the store: a token's streams on every worker and replica
+        slot = classes.open_stream(path.code, query.token, config["CLASS_STREAMS_PER_TOKEN"],
+                                   config["CLASS_STREAM_LEASE_SECONDS"])
+    except Exception:  # the store unreachable (503): give the worker's place back
+        _stream_closed(None)
+        raise
+    if slot is None:
+        _stream_closed(None)
+        raise ApiError(429, "Too many open streams", f"This token already follows the class "
+                       f"in {config['CLASS_STREAMS_PER_TOKEN']} streams (tabs); close one.",
+                       field="token", slug="too-many-streams",
+                       headers={"Retry-After": str(STREAM_RETRY_SECONDS)})
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    response = Response(stream(classes, path.code, last, seconds, slot, sock),
                         mimetype="text/event-stream")
-    response.call_on_close(_stream_closed)
+    # Werkzeug and gunicorn call this when the response ends: the server ended it, its
+    # client hung up (seen within HANGUP_CHECK_SECONDS), or a write to it failed
+    response.call_on_close(lambda: _stream_closed(slot))
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
 
 
-def _stream_closed() -> None:
+def _stream_closed(slot: StreamSlot | None) -> None:
     with _open_lock:
         _open["streams"] -= 1
-
-
-def _store_errors() -> tuple[type[Exception], ...]:
-    """OSError, and redis's errors when a Redis class store has imported redis (disk mode
-    never imports it)."""
-    redis = sys.modules.get("redis")
-    return (OSError, redis.RedisError) if redis else (OSError,)
-
-
-def _stream(classes: Classes, code: str, last: str | None, seconds: float) -> Iterator[str]:
-    """The SSE body: retry, then events as they come, comments as heartbeats; it ends after
-    `seconds` (the client reconnects with Last-Event-ID)."""
-    yield f"retry: {RETRY_MS}\n\n"
-    end = time.monotonic() + seconds
-    outage = None
-    while time.monotonic() < end:
-        try:
-            found = classes.store.events(code, last,
-                                         min(HEARTBEAT_SECONDS, max(0.0, end - time.monotonic())))
-            outage = None
-        except _store_errors():
-            outage = outage or time.monotonic()
-            if time.monotonic() - outage > STORE_OUTAGE_SECONDS:
-                return
-            yield ": store unavailable, retrying\n\n"
-            time.sleep(0.5)
-            continue
-        for event_id, data in found:
-            yield f"id: {event_id}\ndata: {data}\n\n"
-            last = event_id
-            if json.loads(data)["kind"] == "end":
-                return
-        if not found:
-            if classes.store.load(code) is None:
-                yield 'event: end\ndata: {"kind": "end"}\n\n'
-                return
-            yield ": ping\n\n"
+    if slot is not None:
+        with contextlib.suppress(*store_errors()):  # unreachable: the lease lapses by itself
+            slot.release()

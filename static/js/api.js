@@ -11,8 +11,12 @@ export class ApiError extends Error {
 async function problem(response) {
   let body = {};
   try { body = await response.json(); } catch { /* not JSON: use the status line */ }
-  return new ApiError(response.status, body.title || response.statusText,
+  const error = new ApiError(response.status, body.title || response.statusText,
     body.detail || `The server answered ${response.status}.`, body.type, body.field);
+  // Retry-After in seconds (what this server sends with its 503s and 429s), else null
+  const after = response.headers.get("Retry-After");
+  error.retryAfter = /^\d+$/.test(after ?? "") ? Number(after) : null;
+  return error;
 }
 
 /** GET or POST JSON; resolves to the parsed body, rejects with ApiError. */

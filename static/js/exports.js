@@ -6,6 +6,7 @@ import { convBody } from "./data.js";
 import { state } from "./state.js";
 
 let report = console.error; // eslint-disable-line no-console
+const RETRY_MAX_S = 10; // a busy server (503) that asks for at most this long: wait, try again once
 
 function save(blob, name) {
   const a = document.createElement("a");
@@ -17,12 +18,29 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
+/** The export's file; when the server is busy (503: its few heavy-job slots are taken) and
+ * says to come back within RETRY_MAX_S, once more after its Retry-After, the button counting
+ * down meanwhile. A longer wait, or a second refusal, is reported. */
+async function fetchExport(button, path, body) {
+  try {
+    return await withImage(path, body, { raw: true });
+  } catch (e) {
+    if (e.status !== 503 || e.retryAfter === null || e.retryAfter > RETRY_MAX_S) throw e;
+    for (let left = e.retryAfter; left > 0; left--) {
+      button.textContent = `Busy: retry in ${left} s`; // as short as the labels: it fits
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+    }
+    button.textContent = "Working…";
+    return withImage(path, body, { raw: true });
+  }
+}
+
 async function run(button, path, extra, name) {
   button.disabled = true;
   const text = button.textContent;
   button.textContent = "Working…";
   try {
-    save(await withImage(path, { ...convBody(), filter: state.fi, ...extra }, { raw: true }), name);
+    save(await fetchExport(button, path, { ...convBody(), filter: state.fi, ...extra }), name);
   } catch (e) {
     report(e);
   } finally {

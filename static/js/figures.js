@@ -30,20 +30,23 @@ function bar(t, row, rows, lo, hi, shared, span = 1) {
     tickvals: ticks, ticktext: text, tickfont: { size: t.font - 1 }, outlinewidth: 0 };
 }
 
-/** The conv layer figure: row 0 tiles, 1 maps, 2 ReLU, 3 pooled; one column per filter. */
+/** The conv layer figure: row 0 tiles, 1 maps, 2 ReLU, 3 pooled (if d.pooled); one column per
+ * filter, headed by its number and f.head (default: its label). */
 export function layerFigure(d, rowNames = ["Filter", "Feature map", "After ReLU", "After 2×2 max pool"]) {
   const t = theme();
   const F = d.filters.length;
+  const R = d.pooled ? 4 : 3;
   const shared = state.range === "layer";
   const traces = [];
   // long names ("Green detector", "lenet conv1 #2") take two lines: columns are narrow;
   // on a phone the columns are too narrow even for that: the names stand upright
   const upright = innerWidth <= 600;
-  const names = d.filters.map((f) => (f.label.length > 9 && !upright ? f.label.replace(" ", "<br>") : f.label));
+  const heads = d.filters.map((f) => f.head ?? f.label);
+  const names = heads.map((h) => (h.length > 9 && !upright ? h.replace(" ", "<br>") : h));
   const lines = names.some((s) => s.includes("<br>")) ? 3 : 2;
-  const longest = Math.max(...d.filters.map((f) => f.label.length + 3));
+  const longest = Math.max(...heads.map((h) => h.length + 3));
   const layout = {
-    grid: { rows: 4, columns: F, pattern: "independent", xgap: 0.08, ygap: 0.12 },
+    grid: { rows: R, columns: F, pattern: "independent", xgap: 0.08, ygap: 0.12 },
     margin: { l: t.font * (upright ? 5.5 : 8.5), r: t.font * (upright ? 3.5 : 5),
       t: upright ? t.font * (0.62 * longest + 1) : t.font * (1.2 * lines + 0.8), b: 10 },
     showlegend: false,
@@ -53,7 +56,7 @@ export function layerFigure(d, rowNames = ["Filter", "Feature map", "After ReLU"
   const all = { map: Math.max(...d.maps.map((m) => peakOf(m.data, true))),
     relu: Math.max(...d.relu.map((m) => peakOf(m.data, false))) };
   d.filters.forEach((f, i) => {
-    const m = d.maps[i], r = d.relu[i], p = d.pooled[i];
+    const m = d.maps[i], r = d.relu[i], p = d.pooled?.[i];
     const peak = shared ? all.map : peakOf(m.data, true);
     const rpeak = shared ? all.relu : peakOf(r.data, false);
     const n = (row) => (row * F + i ? row * F + i + 1 : ""); // Plotly names the first axes x, y
@@ -66,22 +69,22 @@ export function layerFigure(d, rowNames = ["Filter", "Feature map", "After ReLU"
       traces.push({ type: "heatmap", z: src.rows.map((row_) => row_.map((v) => v / top)),
         customdata: src.rows, zmin: lo, zmax: 1, ...ax(row),
         colorscale: colorscale(scale), zsmooth: false, showscale: last && row !== 3,
-        colorbar: bar(t, row, 4, lo, top, shared),
+        colorbar: bar(t, row, R, lo, top, shared),
         hovertemplate: `${f.label}<br>row %{y}, col %{x}: %{customdata:.2f}<extra></extra>` });
       axes(layout, n(row), src.h, src.w, m.w); // to the scale of the feature map
     };
     hm(m, "diverging", -1, peak, 1);
     hm(r, "viridis", 0, rpeak, 2);
-    hm(p, "viridis", 0, rpeak, 3);
+    if (p) hm(p, "viridis", 0, rpeak, 3);
     layout.annotations.push({ text: `<b>${i + 1}</b> ${names[i]}<br>±${peakOf(m.data, true).toFixed(2)}`,
       xref: `x${n(0)} domain`, yref: `y${n(0)} domain`, x: 0.5, y: 1.02, yanchor: "bottom",
       showarrow: false, font: { size: t.font - 1 }, textangle: upright ? -90 : 0 });
   });
   const short = ["Filter", "Map", "ReLU", "Pool 2×2"];
   const labels = upright && rowNames[1] === "Feature map" ? short : rowNames;
-  labels.forEach((label, row) => layout.annotations.push({
+  labels.slice(0, R).forEach((label, row) => layout.annotations.push({
     text: `<b>${label.replace(" ", "<br>")}</b>`, xref: "paper", yref: "paper", x: 0, xanchor: "right",
-    xshift: -10, y: 1 - (row + 0.5) / 4, showarrow: false, align: "right" }));
+    xshift: -10, y: 1 - (row + 0.5) / R, showarrow: false, align: "right" }));
   return { traces, layout };
 }
 

@@ -2,7 +2,7 @@
 // Teacher: POST /api/classes, then every change of the view state is PUT (throttled) with
 // the X-Class-Secret header; the secret stays in this tab's sessionStorage, never in a URL.
 // Student: /join/<code> (or a typed code) → POST …/students → a token; then an EventSource
-// on …/events; each event is the class's whole snapshot, applied to the state at once.
+// on …/events?token=…; each event is the class's whole snapshot, applied to the state at once.
 // The views (live_teacher.js, live_student.js) only draw what this module tells them.
 import { applySnapshot, snapshot, state, subscribe, update } from "./state.js";
 
@@ -182,10 +182,12 @@ function onSnapshot(snap) {
 function startFollowing() {
   Object.assign(live, { role: "student", code: follow.code });
   source?.close();
-  // A new EventSource cannot send Last-Event-ID itself: ?last= carries it (the server takes
-  // either); EventSource's own reconnections send the header.
-  const q = live.lastId ? `?last=${encodeURIComponent(live.lastId)}` : "";
-  source = new EventSource(`/api/classes/${follow.code}/events${q}`);
+  // EventSource cannot send headers: the student's token goes in the query string (the
+  // server's access logs leave it out), and so does Last-Event-ID for a new EventSource
+  // (?last=; EventSource's own reconnections send the header).
+  const q = new URLSearchParams({ token: follow.token });
+  if (live.lastId) q.set("last", live.lastId);
+  source = new EventSource(`/api/classes/${follow.code}/events?${q}`);
   source.onopen = () => { live.connected = true; emit(); };
   source.onmessage = (ev) => {
     live.lastId = ev.lastEventId || live.lastId;

@@ -120,11 +120,13 @@ export async function renderLearned(el) {
   // conv → ReLU → pool, as the layer view draws a hand-made layer.
   const [res, bank] = await Promise.all([predict(m.name), filtersAt(m, -1)]);
   const at = res.activations.findIndex((a) => a.layer === conv.name);
-  const stages = res.activations.slice(at, at + 3); // conv1, relu1, pool1
+  // conv1, relu1 and the pool after them, if the network pools there (a deeper one convolves
+  // again first: its next maps are not these filters' and are left out)
+  const stages = res.activations.slice(at, at + 3).filter((a, i) => i < 2 || a.kind === "pool");
   const [cmaps, rmaps, pmaps] = stages.map((a) => a.maps.slice(0, 6).map(split));
   const { data: tileData, shape: [, k] } = decode(bank.tiles);
   const d = {
-    filters: cmaps.map((_, i) => ({ label: `${conv.name} #${i}`, k,
+    filters: cmaps.map((_, i) => ({ label: `${conv.name} filter ${i + 1}`, head: "", k,
       tile: tileData.subarray(i * k * k * 3, (i + 1) * k * k * 3) })),
     maps: cmaps, relu: rmaps, pooled: pmaps,
   };

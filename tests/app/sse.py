@@ -17,9 +17,13 @@ class Event:
 
 
 class SSE:
-    """One open /events stream: `next()` → the next Event (comments are collected)."""
+    """One open /events stream: `next()` → the next Event (comments are collected). `token`
+    (a student's, or the teacher's secret) goes in the query string, as a browser sends it."""
 
-    def __init__(self, url: str, last_event_id: str | None = None, timeout: float = 20):
+    def __init__(self, url: str, token: str | None = None, last_event_id: str | None = None,
+                 timeout: float = 20):
+        if token is not None:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"token": token})
         u = urllib.parse.urlsplit(url)
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
         headers = {"Accept": "text/event-stream"}
@@ -60,4 +64,7 @@ class SSE:
                 self.retry = int(value)
 
     def close(self) -> None:
+        """Hang up (the response holds the socket too: closing only the connection would
+        leave it open)."""
+        self.response.close()
         self.conn.close()

@@ -16,7 +16,7 @@ from app.live_schemas import CODE_ALPHABET
 @pytest.fixture
 def app(tmp_path):
     return create_app({"TESTING": True, "DATA_DIR": tmp_path, "STORE": "disk",
-                       "CLASS_MAX_FOLLOWERS": 5})
+                       "CLASS_MAX_FOLLOWERS": 5, "CLASS_STREAM_SECONDS": 1})
 
 
 def start(client, **body) -> tuple[str, dict]:
@@ -118,7 +118,7 @@ def test_unknown_malformed_and_ended_codes(client):
     problem(client.get("/api/classes/ABCDEF"), 404)  # well formed, no such class
     problem(client.post("/api/classes/ABCDEF/students", json={}), 404)
     problem(client.get("/api/classes/abc0O1"), 422)  # not the alphabet
-    problem(client.get("/api/classes/ABCDEF/events"), 404)
+    problem(client.get(f"/api/classes/ABCDEF/events?token={'x' * 32}"), 404)
     code, teacher = start(client)
     assert client.delete(f"/api/classes/{code}", headers=teacher).status_code == 204
     problem(client.get(f"/api/classes/{code}"), 404)
@@ -331,18 +331,105 @@ def test_every_class_endpoint_is_in_the_openapi_document(client):
     assert any(p["name"] == "X-Class-Secret" and p["in"] == "header" for p in put["parameters"])
 
 
+def events(client, code: str, token: str | None):
+    query = "" if token is None else f"?token={token}"
+    return client.get(f"/api/classes/{code}/events{query}", buffered=False)
+
+
 def test_open_streams_are_capped_per_worker_and_freed_on_close(tmp_path):
     """Each stream holds a thread: past CLASS_STREAMS_PER_WORKER a 503 with Retry-After (the
     threads left answer the teacher and the answers), and a closed stream frees its place."""
     client = create_app({"TESTING": True, "DATA_DIR": tmp_path, "STORE": "disk",
                          "CLASS_STREAMS_PER_WORKER": 2, "CLASS_STREAM_SECONDS": 1}).test_client()
     code, _ = start(client)
-    streams = [client.get(f"/api/classes/{code}/events", buffered=False) for _ in range(2)]
+    a, b, c = (join(client, code)["X-Student-Token"] for _ in range(3))
+    streams = [events(client, code, t) for t in (a, b)]
     assert [r.status_code for r in streams] == [200, 200]
-    refused = client.get(f"/api/classes/{code}/events", buffered=False)
+    refused = events(client, code, c)
     assert problem(refused, 503) and refused.headers["Retry-After"] == "5"
     streams[0].close()
-    again = client.get(f"/api/classes/{code}/events", buffered=False)
+    again = events(client, code, c)
     assert again.status_code == 200
     for r in (streams[1], again):
         r.close()
+
+
+def test_the_event_stream_needs_a_token_of_this_class(client):
+    """Reading the code off the projector is not enough to follow: 401 without a token, 403
+    with one that is not this class's (another class's student, a made-up one)."""
+    code, teacher = start(client)
+    other_code, _ = start(client)
+    body = problem(events(client, code, None), 401)
+    assert body["field"] == "token" and body["type"] == "/problems/unauthorized"
+    assert events(client, code, None).headers["WWW-Authenticate"].startswith("Token ")
+    other = join(client, other_code)["X-Student-Token"]
+    for token in (other, "y" * 32):
+        body = problem(events(client, code, token), 403)
+        assert body["field"] == "token" and body["type"] == "/problems/forbidden"
+    problem(events(client, code, "short"), 422)
+    r = events(client, other_code, other)  # the same token in its own class
+    assert r.status_code == 200 and r.mimetype == "text/event-stream"
+    r.close()
+    r = events(client, code, teacher["X-Class-Secret"])  # the teacher's secret
+    assert r.status_code == 200
+    r.close()
+
+
+def test_an_ended_class_refuses_its_students_streams(client):
+    code, teacher = start(client)
+    token = join(client, code)["X-Student-Token"]
+    assert client.delete(f"/api/classes/{code}", headers=teacher).status_code == 204
+    problem(events(client, code, token), 404)
+
+
+def test_a_token_holds_at_most_two_streams(tmp_path):
+    """A second tab works; the third stream of one token is a 429 with Retry-After; closing
+    one frees its place; other students are not affected."""
+    from app.api.classes import _open
+
+    client = create_app({"TESTING": True, "DATA_DIR": tmp_path, "STORE": "disk",
+                         "CLASS_STREAM_SECONDS": 1}).test_client()
+    open_before = _open["streams"]
+    code, _ = start(client)
+    token, other = (join(client, code)["X-Student-Token"] for _ in range(2))
+    tabs = [events(client, code, token) for _ in range(2)]
+    assert [r.status_code for r in tabs] == [200, 200]
+    third = events(client, code, token)
+    body = problem(third, 429)
+    assert body["type"] == "/problems/too-many-streams" and body["field"] == "token"
+    assert 1 <= int(third.headers["Retry-After"]) <= 60
+    r = events(client, code, other)
+    assert r.status_code == 200
+    r.close()
+    tabs[0].close()
+    again = events(client, code, token)
+    assert again.status_code == 200
+    for r in (tabs[1], again):
+        r.close()
+    assert _open["streams"] == open_before  # refused streams kept no place of the worker's
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_stream_leases_lapse_unless_refreshed(kind, tmp_path, request):
+    """A worker that dies holding streams never releases them: their leases lapse by
+    themselves after their lifetime, unless refreshed."""
+    if kind == "sqlite":
+        from app.live_sqlite import SqliteClasses
+
+        store = SqliteClasses(tmp_path / "c.sqlite3", ttl=60)
+    else:
+        from app.live_redis import RedisClasses
+
+        store = RedisClasses(request.getfixturevalue("redis_url"), ttl=60,
+                             prefix=f"test{time.time_ns()}:")
+    assert store.acquire("K:t", "a", 2, 0.5) and store.acquire("K:t", "b", 2, 0.5)
+    assert not store.acquire("K:t", "c", 2, 0.5)
+    assert store.acquire("K:t", "a", 2, 0.5)  # a lease already held is not a third
+    assert store.acquire("K:u", "c", 2, 0.5)  # another token counts apart
+    time.sleep(0.3)
+    store.refresh("K:t", "a", 0.5)
+    time.sleep(0.3)  # b lapsed, a was refreshed
+    assert store.acquire("K:t", "c", 2, 0.5)
+    assert not store.acquire("K:t", "d", 2, 0.5)
+    store.release("K:t", "c")
+    assert store.acquire("K:t", "d", 2, 0.5)

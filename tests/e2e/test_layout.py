@@ -230,3 +230,33 @@ def test_classroom_step10_the_deep_convnet_fits_and_reads(browser, live_server, 
         assert a["bottom"] <= b["top"] + 1, (where, a, b)
     assert page.errors == []
     page.context.close()
+
+
+STEP7_FIGURE = """() => {
+  const gd = document.querySelector('#layer-plot-learned');
+  const heads = [...gd.querySelectorAll('.annotation')].filter((a) => a.textContent.includes('±'))
+    .map((a) => a.querySelector('text').getBoundingClientRect().toJSON())
+    .sort((a, b) => a.left - b.left);
+  const rows = gd.layout.annotations.filter((a) => a.xref === 'paper').map((a) => a.text);
+  return {heads, rows};
+}"""
+
+
+@pytest.mark.parametrize("model", ["lenet", "convnet"])
+def test_step7_headers_apart_and_only_the_first_layers_own_maps(browser, live_server, model):
+    page = new_page(browser, 1024, 768)
+    measure(page, live_server, f"step=7&model={model}&mode=class&ctl=0")
+    page.wait_for_selector("#layer-plot-learned .heatmaplayer image")
+    fig = page.evaluate(STEP7_FIGURE)
+    assert len(fig["heads"]) == 6
+    for a, b in zip(fig["heads"], fig["heads"][1:], strict=False):
+        assert a["right"] <= b["left"], (model, a, b)
+    # the rows: the filters, conv1, relu1, and the pool after them only if the network pools
+    # right there (a deeper network's next layer is another conv: not these filters' maps)
+    layers = next(m for m in live_server.get("/api/models")["models"]
+                  if m["name"] == model)["layers"]
+    names = [lay["name"] for lay in layers]
+    expected = names[:2] + ([names[2]] if layers[2]["kind"] == "pool" else [])
+    assert [r.split("<br>")[0].removeprefix("<b>") for r in fig["rows"][1:]] == expected, fig
+    assert page.errors == []
+    page.context.close()
