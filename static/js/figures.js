@@ -91,8 +91,9 @@ export function layerFigure(d, rowNames = ["Filter", "Feature map", "After ReLU"
 /** Rows of activation maps: rows = [{layer, kind, shape, maps: [{data, h, w}], label, note}],
  * up to `cols` maps each, all drawn at the scale of the largest map; one colour bar per layer.
  * A row with label === false continues the one above (a layer's maps wrapped onto more rows):
- * it shares that layer's range ("one range for the layer") and its colour bar. */
-export function mapsFigure(rows, cols) {
+ * it shares that layer's range ("one range for the layer") and its colour bar. With `above`
+ * (one layer) its name and shape head the maps instead of standing to their left: wider maps. */
+export function mapsFigure(rows, cols, { above = false } = {}) {
   const t = theme();
   const shared = state.range === "layer";
   const full = Math.max(...rows.map((a) => Math.max(a.shape[0], a.shape[1])));
@@ -103,7 +104,8 @@ export function mapsFigure(rows, cols) {
     .flatMap((b) => b.maps.map((m) => peakOf(m.data, a.kind === "conv")))));
   const traces = [], annotations = [];
   const layout = { grid: { rows: rows.length, columns: cols, pattern: "independent", xgap: 0.05, ygap: 0.12 },
-    margin: { l: t.font * 10, r: t.font * 4.5, t: 10, b: 10 }, showlegend: false, dragmode: false,
+    margin: above ? { l: t.font * 0.5, r: t.font * 4.5, t: t.font * 2, b: 10 }
+      : { l: t.font * 10, r: t.font * 4.5, t: 10, b: 10 }, showlegend: false, dragmode: false,
     font: { size: t.font, color: t.ink }, paper_bgcolor: "rgba(0,0,0,0)", annotations };
   rows.forEach((a, r) => {
     const signed = a.kind === "conv";
@@ -125,6 +127,12 @@ export function mapsFigure(rows, cols) {
         hovertemplate: `${a.layer} map ${c + 1}<extra></extra>` });
     }
     if (a.label === false) return;
+    if (above) {
+      annotations.push({ text: `<b>${a.layer}</b> ${a.shape.join("×")}${a.note ? ` · <i>${a.note}</i>` : ""}`,
+        xref: "paper", yref: "paper", x: 0, xanchor: "left", y: 1, yanchor: "bottom", yshift: 4,
+        showarrow: false });
+      return;
+    }
     const note = a.note ? `<br><i>${a.note.replace(" of ", "<br>of ")}</i>` : "";
     annotations.push({ text: `<b>${a.layer}</b><br>${a.shape.join("×")}${note}`, xref: "paper", yref: "paper",
       x: 0, xanchor: "right", xshift: -8, y: 1 - (r + 0.5) / rows.length, showarrow: false, align: "right" });

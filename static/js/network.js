@@ -118,8 +118,9 @@ export async function render(el) {
   const a = res.activations.find((x) => x.layer === chosen());
   const acts = el.querySelector("#net-acts");
   if (a && a.shape.length === 3) {
-    // As many columns as make the maps largest in this plot's box.
-    const n = a.maps.length, W = acts.clientWidth - 150, H = acts.clientHeight - 20;
+    // As many columns as make the maps largest in this plot's box (less mapsFigure's margins).
+    const f = theme().font;
+    const n = a.maps.length, W = acts.clientWidth - 5 * f, H = acts.clientHeight - 2 * f - 10;
     let cols = 1, best = 0;
     for (let c = 1; c <= n; c++) {
       const size = Math.min(W / c, H / Math.ceil(n / c));
@@ -129,7 +130,7 @@ export async function render(el) {
     const maps = mapsOf(a);
     const layers = Array.from({ length: rows }, (_, r) => ({ ...a, maps: maps.slice(r * cols, r * cols + cols),
       layer: r ? "" : a.layer, label: r === 0, note: n < a.shape[2] ? `first ${n} maps` : "" }));
-    const { traces, layout } = mapsFigure(layers, cols);
+    const { traces, layout } = mapsFigure(layers, cols, { above: true });
     await draw(acts, traces, layout);
     why.onMapClick(acts, (i) => update({ pf: i, nv: "filter" })); // a map's filter → its top patches
   } else if (a) {

@@ -260,3 +260,23 @@ def test_step7_headers_apart_and_only_the_first_layers_own_maps(browser, live_se
     assert [r.split("<br>")[0].removeprefix("<b>") for r in fig["rows"][1:]] == expected, fig
     assert page.errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("model", ["lenet", "convnet"])
+def test_step10_at_a_desk_bars_apart_and_maps_beside_their_name(browser, live_server, model):
+    """Normal mode at 1280×720: the softmax working open above doesn't squeeze the ten bars;
+    the layer's name heads its maps, which get the panel's width."""
+    page = new_page(browser, 1280, 720)
+    measure(page, live_server, f"step=10&img=sample-car&model={model}")
+    page.wait_for_selector("#net-acts .heatmaplayer image")
+    labels = page.evaluate(PROB_LABELS)
+    assert len(labels) == 10
+    for a, b in zip(labels, labels[1:], strict=False):
+        assert a["bottom"] <= b["top"] + 1, (model, a, b)
+    panel = page.evaluate("document.querySelector('#net-acts').getBoundingClientRect().width")
+    maps = page.evaluate("""() => [...document.querySelectorAll('#net-acts .heatmaplayer image')]
+      .map((i) => i.getBoundingClientRect().toJSON())""")
+    across = max(m["right"] for m in maps) - min(m["left"] for m in maps)
+    assert across >= 0.6 * panel, (model, across, panel)
+    assert page.errors == []
+    page.context.close()
