@@ -14,9 +14,9 @@ from pathlib import Path
 
 from tests.e2e.conftest import served_chromium
 
-SAMPLES = [("car", "gradcam", "conv2", 3), ("cat", "gradcam", "conv3", 5),
-           ("frog", "saliency", "conv4", 1), ("checkerboard", "gradcam", "conv3", 5),
-           ("horse", "gradcam", "conv1", 0)]
+SAMPLES = [("car", "gradcam", "conv2b", 3), ("cat", "gradcam", "conv3b", 5),
+           ("frog", "saliency", "conv4b", 1), ("checkerboard", "gradcam", "conv3a", 5),
+           ("horse", "gradcam", "conv1", 0), ("colour_blobs", "gradcam", "conv2a", 2)]
 
 
 def shoot(out: Path) -> list[Path]:
