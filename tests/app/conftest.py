@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import redis
 from PIL import Image
 
 from app import create_app
+from benchmarks import servers
 from tests.conftest import free_port, require_executable
 
 
@@ -49,30 +47,12 @@ def image_id(client, pixels) -> str:
 
 @contextlib.contextmanager
 def redis_server(folder: Path, *args: str, port: int | None = None):
-    """A redis-server on loopback, working in `folder`; yields its URL; stopped (SIGTERM, so
-    it saves what its settings say) on the way out."""
-    exe = require_executable("redis-server")
-    port = port or free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir",
-                             str(folder), *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert proc.poll() is None, f"redis-server exited with {proc.returncode}"
-                time.sleep(0.05)
-        else:
-            raise AssertionError("redis-server did not answer PING")
+    """A redis-server on loopback, working in `folder`, with `args` (none: Redis's defaults);
+    yields its URL; stopped (SIGTERM, so it saves what its settings say) on the way out.
+    The benchmarks' starter (benchmarks/servers.py), skipped here if Redis is missing."""
+    require_executable("redis-server")
+    with servers.redis_server(port or free_port(), folder=folder, args=args) as url:
         yield url
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
