@@ -54,7 +54,7 @@ export function render(gd, data) {
   if (m) {
     traces.push({ type: "heatmap", z: m.rows, zmin: 0, zmax: 1, opacity: 0.6, zsmooth: false,
       colorscale: colorscale("viridis"), showscale: true,
-      colorbar: { thickness: 12, len: 0.8, tickvals: [0, 1], ticktext: ["0", "most"], tickfont: { size: t.font * 0.85 } },
+      colorbar: { thickness: 12, len: 0.8, tickvals: [0, 1], ticktext: ["0", "most"], tickfont: { size: t.big ? t.font : t.font * 0.85 } },
       hovertemplate: `${mode === "saliency" ? "saliency" : "Grad-CAM"} %{z:.2f} of its peak<extra></extra>` });
   }
   const what = mode === "saliency" ? "Saliency: where a small change moves its score most"

@@ -103,6 +103,7 @@ export async function render(el) {
     el.querySelector("#net-softmax-box").open = state.mode !== "class";
   }
   why.tabs(el, (tab) => update({ nv: tab }));
+  el.querySelector(".network").dataset.nv = state.nv; // the open tab sets the columns (CSS)
   modelPicker(el);
   rangeToggle(el);
   const m = modelInfo();

@@ -110,7 +110,10 @@ export async function renderWhy(el, m, res) {
   if (!el.querySelector(".why-explain")) {
     el.innerHTML = `<div class="why-explain"><p class="why-caption"></p><div class="plot" id="why-plot" role="figure"
         aria-label="The picture, with what made the network guess"></div></div>
-      <div class="why-text"><p class="why-rule"></p><p class="why-knows"></p></div>`;
+      <details class="why-text"><summary>What it knows, and when it is not sure</summary>
+        <p class="why-rule"></p><p class="why-knows"></p></details>`;
+    // open at a desk; on a projector the picture gets the room and the teacher opens it
+    el.querySelector(".why-text").open = state.mode !== "class";
   }
   el.querySelector(".why-rule").textContent = `${explain.RULE} Its probabilities are calibrated: `
     + "said with 80%, it is right about 80% of the time.";

@@ -280,3 +280,23 @@ def test_step10_at_a_desk_bars_apart_and_maps_beside_their_name(browser, live_se
     assert across >= 0.6 * panel, (model, across, panel)
     assert page.errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize(("w", "h"), [(1024, 768), (1280, 720)])
+def test_classroom_step10_why_shows_the_picture(browser, live_server, w, h):
+    """"Why this guess?" on a projector with the deep network: the picture with Grad-CAM is
+    there, big enough to see from the back, and nothing spills out of the screen."""
+    page = new_page(browser, w, h)
+    m = measure(page, live_server, "step=10&img=sample-cat&model=convnet&nv=why&mode=class&ctl=0")
+    page.wait_for_selector("#why-plot .heatmaplayer")
+    where = f"why tab at {w}×{h}"
+    assert m["scrollWidth"] <= w and m["scrollHeight"] <= h, where
+    assert m["outside"] == [], where
+    assert [f for f in m["fonts"] if f[0] < 18] == [], where
+    box = page.evaluate("""() => [...document.querySelectorAll('#why-plot .nsewdrag')]
+      .map((d) => d.getBoundingClientRect().toJSON())[0]""")
+    assert box["height"] >= 150 and box["bottom"] <= h, (where, box)
+    # what it knows is one click away (open at a desk)
+    assert page.text_content(".why-knows").startswith("It knows only ten kinds")
+    assert page.errors == []
+    page.context.close()
