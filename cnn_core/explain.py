@@ -52,14 +52,15 @@ def _forward(layer, x):
     raise ValueError(f"cannot backpropagate through {kind!r} ({layer.name})")
 
 
-def gradients(model, x: np.ndarray, cls: int, layer: str | None = None):
-    """Forward x (H, W, C), backward from a one-hot on class `cls`'s logit.
+def gradients(model, x: np.ndarray, cls: int | None, layer: str | None = None):
+    """Forward x (H, W, C), backward from a one-hot on class `cls`'s logit (None: the
+    class it guesses, read off the same forward pass).
 
     Returns (logits (K,), d logit / d pixels (H, W, C), activation of `layer` (h, w, F)
     or None, d logit / d activation (h, w, F) or None).
     """
     assert x.shape == model.input_shape, (x.shape, model.input_shape)
-    if not 0 <= cls < len(model.classes):
+    if cls is not None and not 0 <= cls < len(model.classes):
         raise IndexError(f"class {cls} out of 0..{len(model.classes) - 1}")
     x = np.asarray(x)
     out = (x.astype(np.result_type(x.dtype, np.float32))[None] - model.mean) / model.std
@@ -72,6 +73,7 @@ def gradients(model, x: np.ndarray, cls: int, layer: str | None = None):
     if layer is not None and seen is None:
         raise KeyError(f"{model.name} has no layer {layer!r}")
     logits = out[0]
+    cls = int(logits.argmax()) if cls is None else cls
     d = np.zeros_like(out)
     d[0, cls] = 1
     d_layer = None
@@ -97,10 +99,10 @@ def cam_layer(model) -> str:
     return names[last]
 
 
-def explain(model, x: np.ndarray, cls: int, layer: str | None = None) -> dict:
-    """Saliency and Grad-CAM of class `cls` for picture x (H, W, C).
+def explain(model, x: np.ndarray, cls: int | None, layer: str | None = None) -> dict:
+    """Saliency and Grad-CAM of class `cls` (None: its guess) for picture x (H, W, C).
 
-    Returns {"logits" (K,), "saliency" (H, W) ≥ 0, "cam_small" (h, w) ≥ 0 on `layer`'s
+    Returns {"class", "logits" (K,), "saliency" (H, W) ≥ 0, "cam_small" (h, w) ≥ 0 on `layer`'s
     grid, "grad_cam" (H, W) ≥ 0, "layer", "weights" (F,) the α_k}.
     """
     layer = layer or cam_layer(model)
@@ -109,6 +111,7 @@ def explain(model, x: np.ndarray, cls: int, layer: str | None = None) -> dict:
         raise ValueError(f"Grad-CAM needs a layer of maps, not {layer!r}")
     alpha = da.mean(axis=(0, 1))  # (F,)
     cam = np.maximum(a @ alpha, 0)  # (h, w)
-    return {"logits": logits, "saliency": np.abs(dx).max(axis=-1), "cam_small": cam,
+    return {"class": int(logits.argmax()) if cls is None else cls,
+            "logits": logits, "saliency": np.abs(dx).max(axis=-1), "cam_small": cam,
             "grad_cam": np.maximum(upsample(cam, field_of(model, layer), x.shape[0]), 0),
             "layer": layer, "weights": alpha}

@@ -154,8 +154,9 @@ class Model:
             activations.append((layer.name, layer.kind, out))
         return softmax(out / np.float32(self.temperature)), activations
 
-    def explain(self, x: np.ndarray, cls: int, layer: str | None = None) -> dict:
-        """Forward x (H, W, C), backward from a one-hot on class cls's score: saliency
+    def explain(self, x: np.ndarray, cls: int | None, layer: str | None = None) -> dict:
+        """Forward x (H, W, C), backward from a one-hot on class cls's score (None: the
+        guess, from the same forward pass): saliency
         (H, W) and Grad-CAM on `layer` (the last conv's ReLU by default): cnn_core.explain."""
         from cnn_core.explain import explain  # it needs the layers, not the Model class
 

@@ -112,13 +112,11 @@ def explain(path: ModelPath, body: inside.ExplainBody) -> dict:
     """
     model = networks.get(path.name, _dir())
     x = current_app.extensions["pictures"].working(body.image_id, model.input_shape[0])
-    logits = model.forward(x)[0]
-    guess = int(logits.argmax())
-    cls = guess if body.class_ is None else body.class_
-    if cls >= len(model.classes):
+    if body.class_ is not None and body.class_ >= len(model.classes):
         raise ApiError(422, "No such class", f"{model.name} has classes 0–"
                        f"{len(model.classes) - 1}.", field="class")
-    out = model.explain(x, cls)
+    out = model.explain(x, body.class_)  # one forward pass: the guess comes from it
+    cls, guess = out["class"], int(out["logits"].argmax())
     field = field_of(model, out["layer"])
     return {"class": cls, "class_name": model.classes[cls], "guess": guess,
             "score": float(out["logits"][cls]), "layer": out["layer"],

@@ -116,3 +116,13 @@ def test_bad_class_or_layer():
         gradients(model, x, 0, "conv9")
     with pytest.raises(ValueError):
         explain(model, x, 0, "fc1")
+
+
+def test_no_class_explains_the_guess_from_the_same_forward_pass():
+    model = load_model("lenet")
+    x = np.random.default_rng(8).random((32, 32, 3), dtype=np.float32)
+    guess = int(model.forward(x[None])[0].argmax())
+    out, ref = explain(model, x, None), explain(model, x, guess)
+    assert out["class"] == ref["class"] == guess
+    np.testing.assert_array_equal(out["grad_cam"], ref["grad_cam"])
+    np.testing.assert_array_equal(out["saliency"], ref["saliency"])
