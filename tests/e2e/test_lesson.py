@@ -10,13 +10,18 @@ from tests.e2e.conftest import open_app, state
 BASE = "img=sample-car&size=32&f=sobel_x,red"
 
 
+def _drag_scrubber(page, key: str, value: int) -> None:
+    """Set the player's scrubber as a drag does; the state's `key` follows."""
+    page.wait_for_selector(".player .scrubber")
+    page.eval_on_selector(".player .scrubber", f"el => {{ el.value = {value}; "
+                          "el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function(f"() => window.convscope.state.{key} === {value}")
+
+
 def test_the_scrubber_moves_the_window(page, live_server):
     open_app(page, live_server, f"{BASE}&step=2&pos=0")
-    page.wait_for_selector(".player .scrubber")
     # Setting its value (as a drag does) moves the window there.
-    page.eval_on_selector(".player .scrubber", "el => { el.value = 100; "
-                          "el.dispatchEvent(new Event('input', {bubbles: true})); }")
-    page.wait_for_function("() => window.convscope.state.pos === 100")
+    _drag_scrubber(page, "pos", 100)
     assert page.text_content(".player .where").startswith("row 3, col 16 · 101 of 784")
     # A click on the scrubber's track: the middle of 784 positions.
     box = page.locator(".player .scrubber").bounding_box()
@@ -27,10 +32,7 @@ def test_the_scrubber_moves_the_window(page, live_server):
 
 def test_the_pooling_scrubber_moves_the_window(page, live_server):
     open_app(page, live_server, f"{BASE}&step=9&pp=0")
-    page.wait_for_selector(".player .scrubber")
-    page.eval_on_selector(".player .scrubber", "el => { el.value = 20; "
-                          "el.dispatchEvent(new Event('input', {bubbles: true})); }")
-    page.wait_for_function("() => window.convscope.state.pp === 20")
+    _drag_scrubber(page, "pp", 20)
 
 
 def test_clicker_keys_drive_the_lesson_after_a_click_on_a_button(page, live_server):
