@@ -64,6 +64,14 @@ def start_server(data_dir: Path) -> tuple[LiveServer, object]:
     return LiveServer(f"http://127.0.0.1:{server.server_port}", data_dir), server
 
 
+def click_cell(page, plot: str, row: int, col: int, rows: int, cols: int | None = None) -> None:
+    """Click the middle of cell (row, col) of a heatmap drawn over the whole plot area of
+    `plot` (a CSS selector), rows × cols cells (square by default)."""
+    box = page.locator(f"{plot} .nsewdrag").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * (col + 0.5) / (cols or rows),
+                     box["y"] + box["height"] * (row + 0.5) / rows)
+
+
 @contextmanager
 def served_chromium() -> Iterator[tuple[LiveServer, object]]:
     """(live server on a fresh data folder, Debian's Chromium): for the screenshot and

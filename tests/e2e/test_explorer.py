@@ -8,7 +8,7 @@ import io
 
 from PIL import Image
 
-from tests.e2e.conftest import open_app, state
+from tests.e2e.conftest import click_cell, open_app, state
 
 
 def test_add_remove_and_edit_filters(page, live_server):
@@ -49,13 +49,11 @@ def test_add_remove_and_edit_filters(page, live_server):
 def test_clicks_on_the_maps_move_the_window(page, live_server):
     open_app(page, live_server, "img=sample-car&f=sobel_x&step=2")
     page.wait_for_selector("#st-output .nsewdrag")
-    box = page.locator("#st-output .nsewdrag").bounding_box()
     # Click the middle of the feature map's cell (row 20, col 7) of 28×28.
-    page.mouse.click(box["x"] + box["width"] * (7.5 / 28), box["y"] + box["height"] * (20.5 / 28))
+    click_cell(page, "#st-output", 20, 7, 28)
     page.wait_for_function("() => window.convscope.state.pos === 20 * 28 + 7")
-    box = page.locator("#st-input .nsewdrag").bounding_box()
     # A pixel (10, 10) of the 32×32 picture: the window centred there starts at (8, 8).
-    page.mouse.click(box["x"] + box["width"] * (10.5 / 32), box["y"] + box["height"] * (10.5 / 32))
+    click_cell(page, "#st-input", 10, 10, 32)
     page.wait_for_function("() => window.convscope.state.pos === 8 * 28 + 8")
     assert page.errors == []
 
@@ -161,8 +159,7 @@ def test_the_picture_as_numbers_follows_a_click(page, live_server):
     open_app(page, live_server, "img=sample-car&size=32&step=1")
     page.wait_for_selector('#vol-numbers .grid')
     assert page.text_content("#vol-where").startswith("The numbers of rows 14–18, columns 14–18")
-    box = page.locator("#vol-1 .nsewdrag").bounding_box()
-    page.mouse.click(box["x"] + box["width"] * (3.5 / 32), box["y"] + box["height"] * (20.5 / 32))
+    click_cell(page, "#vol-1", 20, 3, 32)
     page.wait_for_function("() => document.querySelector('#vol-where').textContent"
                            ".startsWith('The numbers of rows 18–22, columns 1–5')")
     res = live_server.post_json("/api/conv", {"image_id": "sample-car", "size": 32,

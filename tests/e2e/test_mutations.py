@@ -10,7 +10,7 @@ import urllib.request
 import numpy as np
 
 from app.arrays import from_typed
-from tests.e2e.conftest import open_app, state
+from tests.e2e.conftest import click_cell, open_app, state
 from tests.e2e.test_frontend import conv_body, shown, texts
 
 BASE = "img=sample-car&size=32&f=sobel_x,red"
@@ -64,9 +64,8 @@ def test_url_numbers_are_clamped(page, live_server):
 def test_a_click_on_the_padded_picture_counts_the_padding(page, live_server):
     open_app(page, live_server, "img=sample-car&f=sobel_x&step=2&p=2&pos=0")
     page.wait_for_selector("#st-input .nsewdrag")
-    box = page.locator("#st-input .nsewdrag").bounding_box()
     # The padded picture is 36 cells wide (2 + 32 + 2); pixel (10, 10) is cell (12, 12).
-    page.mouse.click(box["x"] + box["width"] * (12.5 / 36), box["y"] + box["height"] * (12.5 / 36))
+    click_cell(page, "#st-input", 12, 12, 36)
     # The window centred on pixel (10, 10) starts at padded (10, 10): the output (10, 10).
     page.wait_for_function("() => window.convscope.state.pos === 10 * 32 + 10")
 
