@@ -76,11 +76,18 @@ export function verdict(p, res) {
 function fitCells(pane, cols, rows) {
   const grid = pane.querySelector(".patches-grid");
   if (!grid) return;
-  const cap = pane.querySelector(".patches-caption")?.offsetHeight || 0;
-  const label = 1.6 * Number.parseFloat(getComputedStyle(grid).fontSize);
-  const cell = Math.min((pane.clientWidth - 8 * (cols - 1)) / cols,
-    (pane.clientHeight - cap - 8 * rows) / rows - label);
-  grid.style.setProperty("--cell", `${Math.max(40, Math.floor(cell))}px`);
+  const capEl = pane.querySelector(".patches-caption");
+  const cap = capEl ? capEl.offsetHeight + Number.parseFloat(getComputedStyle(capEl).marginBottom) : 0;
+  const fit = () => {
+    // the tallest label ("its weights" may take two lines), at least a line and a half
+    const label = Math.max(1.6 * Number.parseFloat(getComputedStyle(grid).fontSize),
+      ...[...grid.querySelectorAll("figcaption")].map((f) => f.offsetHeight));
+    const cell = Math.min((pane.clientWidth - 8 * (cols - 1)) / cols,
+      (pane.clientHeight - cap - 8 * rows) / rows - label);
+    grid.style.setProperty("--cell", `${Math.max(40, Math.floor(cell))}px`);
+  };
+  fit();
+  fit(); // again: at the new width a label may wrap differently
 }
 
 let lastImg = null;

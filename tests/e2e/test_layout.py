@@ -300,3 +300,20 @@ def test_classroom_step10_why_shows_the_picture(browser, live_server, w, h):
     assert page.text_content(".why-knows").startswith("It knows only ten kinds")
     assert page.errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize(("w", "h"), [(1024, 768), (1280, 720)])
+def test_classroom_step10_a_filters_patches_fit_their_pane(browser, live_server, w, h):
+    """A clicked map's filter: its weights and 9 patches, with their numbers, all inside the
+    pane on a projector (none cut off at the screen's bottom edge)."""
+    page = new_page(browser, w, h)
+    measure(page, live_server, "step=10&img=sample-horse&model=convnet&nv=filter&pf=3"
+            "&mode=class&ctl=0")
+    page.wait_for_selector("#why-patches figure canvas")
+    pane, last = page.evaluate("""() => [document.querySelector('#why-patches'),
+      [...document.querySelectorAll('#why-patches figure')].at(-1)]
+      .map((e) => e.getBoundingClientRect().toJSON())""")
+    assert page.evaluate("document.querySelectorAll('#why-patches figure').length") == 10
+    assert last["bottom"] <= min(pane["bottom"], h) + 1, (w, h, last, pane)
+    assert page.errors == []
+    page.context.close()
