@@ -317,3 +317,13 @@ def test_classroom_step10_a_filters_patches_fit_their_pane(browser, live_server,
     assert last["bottom"] <= min(pane["bottom"], h) + 1, (w, h, last, pane)
     assert page.errors == []
     page.context.close()
+
+
+def test_phone_step10_no_reserved_gap_below_the_softmax(browser, live_server):
+    page = new_page(browser, 390, 844, touch=True)
+    measure(page, live_server, "step=10&img=sample-cat&model=convnet")
+    gap = page.evaluate("""() => { const left = document.querySelector('.net-left');
+      return left.getBoundingClientRect().bottom
+        - left.lastElementChild.getBoundingClientRect().bottom; }""")
+    assert gap < 30, gap
+    page.context.close()
